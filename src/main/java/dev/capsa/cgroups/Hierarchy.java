@@ -1,0 +1,106 @@
+package dev.capsa.cgroups;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One mounted cgroup hierarchy of the host, and this process's cgroup in it.
+ * The layout (v1, v2 or hybrid) is read from /proc/self/mountinfo, never guessed.
+ *
+ * @param mountPoint where the hierarchy is mounted, e.g. /sys/fs/cgroup/cpu
+ * @param v2 true for the unified (cgroup2) hierarchy
+ * @param options for v1, the mount's controllers and name, e.g. "cpu" or
+ *     "name=systemd"; empty for v2
+ * @param cgroup this process's cgroup in the hierarchy, e.g. "/user.slice"
+ */
+public record Hierarchy(String mountPoint, boolean v2, String options, String cgroup) {
+
+  private static final Set<String> GENERIC =
+      Set.of("rw", "ro", "nosuid", "nodev", "noexec", "relatime", "noatime", "strictatime",
+          "nsdelegate", "memory_recursiveprot", "memory_localevents", "favordynmods", "clone_children",
+          "noprefix", "xattr", "cpuset_v2_mode", "memory_hugetlb_accounting", "pids_localevents");
+
+  /** The hierarchies mounted on this host, in mountinfo order. */
+  public static List<Hierarchy> ofHost() {
+    try {
+      return parse(Files.readAllLines(Path.of("/proc/self/mountinfo")),
+          Files.readAllLines(Path.of("/proc/self/cgroup")));
+    } catch (IOException e) {
+      throw new IllegalStateException("reading /proc/self/mountinfo: " + e.getMessage(), e);
+    }
+  }
+
+  /** Parses mountinfo(5) and cgroups(7) /proc/PID/cgroup lines. */
+  public static List<Hierarchy> parse(List<String> mountinfo, List<String> procCgroup) {
+    Map<String, String> v1Paths = new HashMap<>();
+    String v2Path = "/";
+    for (String line : procCgroup) {
+      String[] f = line.split(":", 3);
+      if (f.length != 3) {
+        continue;
+      }
+      if (f[0].equals("0") && f[1].isEmpty()) {
+        v2Path = f[2];
+      } else {
+        v1Paths.put(f[1], f[2]);
+      }
+    }
+    List<Hierarchy> out = new ArrayList<>();
+    for (String line : mountinfo) {
+      int dash = line.indexOf(" - ");
+      if (dash < 0) {
+        continue;
+      }
+      String[] pre = line.substring(0, dash).split(" ");
+      String[] post = line.substring(dash + 3).split(" ");
+      if (pre.length < 5 || post.length < 3) {
+        continue;
+      }
+      String mountPoint = unescape(pre[4]);
+      switch (post[0]) {
+        case "cgroup2" -> out.add(new Hierarchy(mountPoint, true, "", v2Path));
+        case "cgroup" -> {
+          List<String> opts = new ArrayList<>();
+          for (String o : post[2].split(",")) {
+            if (!GENERIC.contains(o) && !o.startsWith("release_agent=")) {
+              opts.add(o);
+            }
+          }
+          String options = String.join(",", opts);
+          out.add(new Hierarchy(mountPoint, false, options, v1Paths.getOrDefault(options, "/")));
+        }
+        default -> { }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** mountinfo escapes space, tab, newline and backslash as octal. */
+  static String unescape(String s) {
+    if (s.indexOf('\\') < 0) {
+      return s;
+    }
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 3 < s.length()) {
+        b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+        i += 3;
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  /** The last component of the mount point: the directory name under /sys/fs/cgroup. */
+  public String name() {
+    return mountPoint.substring(mountPoint.lastIndexOf('/') + 1);
+  }
+}

@@ -1,0 +1,80 @@
+package dev.capsa.cli;
+
+import dev.capsa.json.Json;
+import dev.capsa.linux.Native;
+import dev.capsa.runtime.ContainerState;
+import dev.capsa.runtime.Status;
+import dev.capsa.setup.SetupCompiler;
+import dev.capsa.spec.ConfigParser;
+import dev.capsa.spec.DefaultSpec;
+import dev.capsa.spec.Spec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The AOT training run (build/package.sh runs {@code capsa __train DIR}): walks
+ * the code paths of every command in one JVM, without root and without making
+ * a container, so the AOT cache holds the classes they load, linked.
+ */
+final class Training {
+  private Training() {}
+
+  static int run(Path dir) throws IOException {
+    PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
+    Main.run(List.of("--version"), sink);
+    Main.run(List.of("--help"), sink);
+    Main.run(List.of("features"), sink);
+    for (String c : List.of("create", "start", "state", "kill", "delete", "run", "list", "spec")) {
+      Main.run(List.of(c, "--help"), sink);
+    }
+
+    // spec, then the create path up to the native stage: parse, validate, compile, encode.
+    Path bundle = Files.createDirectories(dir.resolve("bundle"));
+    Files.createDirectories(bundle.resolve("rootfs"));
+    Main.run(List.of("spec", "--bundle", bundle.toString()), sink);
+    Spec spec = ConfigParser.parse(Files.readString(bundle.resolve("config.json")));
+    Map<String, Object> tree = DefaultSpec.standard();
+    tree.remove("hostname");
+    ConfigParser.parse(Json.write(tree));
+    try {
+      SetupCompiler.compile(new SetupCompiler.Request(spec, bundle, dir.resolve("fifo"), false),
+          SetupCompiler.Host.current()).program().encode();
+    } catch (RuntimeException e) {
+      // A host without cgroups: the rest of the path was still walked.
+    }
+    Native.strerror(1);
+    Native.close(Native.socketPair()[0]);
+
+    // state, list, kill and delete on a stopped container in a scratch root.
+    Path root = dir.resolve("root");
+    Path c = Files.createDirectories(root.resolve("train"));
+    ContainerState s = new ContainerState("train", Status.CREATED, 0, 0, 0, bundle.toString(),
+        bundle.resolve("rootfs").toString(), Instant.now().toString(), Map.of("a", "b"));
+    Files.writeString(c.resolve("state.json"), s.toJson());
+    String r = root.toString();
+    Main.run(List.of("--root", r, "state", "train"), sink);
+    Main.run(List.of("--root", r, "list"), sink);
+    Main.run(List.of("--root", r, "list", "--format", "json"), sink);
+    Main.run(List.of("--root", r, "list", "-q"), sink);
+    PrintStream err = System.err;
+    System.setErr(sink);
+    dev.capsa.log.Log.redirectStderr(sink);
+    try {
+      Main.run(List.of("--root", r, "--log", dir.resolve("log").toString(), "--log-format", "json",
+          "kill", "train", "KILL"), sink);
+      Main.run(List.of("--root", r, "start", "train"), sink);
+      Main.run(List.of("--root", r, "delete", "train"), sink);
+      Main.run(List.of("--root", r, "state", "train"), sink);
+    } finally {
+      System.setErr(err);
+      dev.capsa.log.Log.redirectStderr(err);
+    }
+    return 0;
+  }
+}

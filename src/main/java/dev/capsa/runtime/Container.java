@@ -1,0 +1,209 @@
+package dev.capsa.runtime;
+
+import dev.capsa.linux.Errno;
+import dev.capsa.linux.Native;
+import dev.capsa.linux.SyscallException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One container's state directory, {@code <root>/<id>}:
+ *
+ * <pre>
+ *   state.json   ContainerState, replaced atomically (write + rename)
+ *   exec.fifo    the create→start gate; exists while the container is "created"
+ *   lock         serializes commands on this container (fcntl lock)
+ * </pre>
+ */
+public final class Container {
+  static final String STATE = "state.json";
+  static final String FIFO = "exec.fifo";
+  private static final String LOCK = "lock";
+
+  private final StateStore store;
+  private final String id;
+  private final Path dir;
+
+  Container(StateStore store, String id, Path dir) {
+    this.store = store;
+    this.id = id;
+    this.dir = dir;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public StateStore store() {
+    return store;
+  }
+
+  Path fifo() {
+    return dir.resolve(FIFO);
+  }
+
+  /**
+   * Takes the container's lock, waiting for another command to finish with it.
+   * Re-checks that the container still exists: the holder may have deleted it.
+   */
+  public Lock lock() {
+    Lock lock = lockNew();
+    if (!Files.exists(dir.resolve(STATE))) {
+      lock.close();
+      throw new ContainerException("container \"" + id + "\" does not exist");
+    }
+    return lock;
+  }
+
+  /** Takes the lock of a container whose state is not written yet. */
+  Lock lockNew() {
+    try {
+      FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE);
+      return new Lock(ch, ch.lock());
+    } catch (NoSuchFileException e) {
+      throw new ContainerException("container \"" + id + "\" does not exist");
+    } catch (IOException e) {
+      throw new ContainerException("locking container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** A held container lock. */
+  public static final class Lock implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    Lock(FileChannel channel, FileLock lock) {
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    @Override
+    public void close() {
+      try {
+        if (channel.isOpen()) {
+          lock.release();
+          channel.close();
+        }
+      } catch (IOException e) {
+        // Closing the channel releases the lock in any case.
+      }
+    }
+  }
+
+  /** The recorded state; a container deleted meanwhile is an error. */
+  public ContainerState load() {
+    try {
+      return ContainerState.fromJson(Files.readString(dir.resolve(STATE)));
+    } catch (NoSuchFileException e) {
+      throw new ContainerException("container \"" + id + "\" does not exist");
+    } catch (IOException | RuntimeException e) {
+      throw new ContainerException("reading the state of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** Replaces state.json atomically, so a reader never sees half a file. */
+  void save(ContainerState state) {
+    Path tmp = dir.resolve(STATE + ".tmp");
+    try {
+      Files.writeString(tmp, state.toJson(), StandardCharsets.UTF_8);
+      try {
+        Files.move(tmp, dir.resolve(STATE), StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** The live status: derived from the container process, never from a stale file. */
+  public Status status() {
+    return status(load());
+  }
+
+  /** The live status of a loaded state. */
+  public Status status(ContainerState s) {
+    if (s.status() == Status.CREATING) {
+      // Still creating while the create command lives; a create that died
+      // left a container that is, for every purpose, stopped.
+      boolean creatorAlive = ProcessHandle.of(s.creator()).map(ProcessHandle::isAlive).orElse(false);
+      return creatorAlive && (s.pid() == 0 || alive(s)) ? Status.CREATING : Status.STOPPED;
+    }
+    if (!alive(s)) {
+      return Status.STOPPED;
+    }
+    return Files.exists(fifo()) ? Status.CREATED : Status.RUNNING;
+  }
+
+  /** True while the recorded container process runs (a zombie has exited). */
+  static boolean alive(ContainerState s) {
+    if (s.pid() <= 0) {
+      return false;
+    }
+    ProcStat st = ProcStat.read(s.pid());
+    return st != null && !st.exited() && st.startTime() == s.pidStartTime();
+  }
+
+  /**
+   * Sends {@code signal} to the container process through a pidfd, after
+   * checking that the pid still names our process: a pid reused by another
+   * process must never receive it.
+   *
+   * @return false when the process was already gone
+   */
+  boolean signal(ContainerState s, int signal) {
+    int pidfd;
+    try {
+      pidfd = Native.pidfdOpen(s.pid());
+    } catch (SyscallException e) {
+      if (e.errno() == Errno.ESRCH) {
+        return false;
+      }
+      throw e;
+    }
+    try {
+      if (!alive(s)) {
+        return false;
+      }
+      Native.pidfdSendSignal(pidfd, signal);
+      return true;
+    } catch (SyscallException e) {
+      if (e.errno() == Errno.ESRCH) {
+        return false;
+      }
+      throw e;
+    } finally {
+      Native.close(pidfd);
+    }
+  }
+
+  /** Removes the state directory and everything in it. */
+  void destroy() {
+    try {
+      // Mark first, so a command that waited for our lock sees the container gone.
+      Files.deleteIfExists(dir.resolve(STATE));
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+        for (Path f : files) {
+          Files.deleteIfExists(f);
+        }
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      throw new ContainerException("removing the state of container \"" + id + "\": " + e, e);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package dev.capsa.runtime;
+
+/** An operation on a container that failed; the message is for the user. */
+public final class ContainerException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public ContainerException(String message) {
+    super(message);
+  }
+
+  public ContainerException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,93 @@
+package dev.capsa.runtime;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The state root ({@code --root}, default /run/capsa): one directory per
+ * container, named by its id. Being a tmpfs on most hosts, /run forgets
+ * containers at reboot, as their processes are gone too.
+ */
+public final class StateStore {
+  /** The default --root, the same place runc's /run/runc has. */
+  public static final String DEFAULT_ROOT = "/run/capsa";
+
+  /** runc's rule for ids: word characters, '+', '-' and '.', but not "." or "..". */
+  private static final Pattern ID = Pattern.compile("[\\w+.-]{1,1024}");
+
+  private final Path root;
+
+  public StateStore(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Throws unless {@code id} is a valid container id. */
+  public static void checkId(String id) {
+    if (id == null || id.isEmpty()) {
+      throw new ContainerException("container id cannot be empty");
+    }
+    if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
+      throw new ContainerException("invalid container id \"" + id
+          + "\": use letters, digits, '_', '+', '-' and '.' (not \".\" or \"..\")");
+    }
+  }
+
+  /** Makes the directory of a new container; an existing one is an error. */
+  Container createDirectory(String id) {
+    checkId(id);
+    try {
+      if (!Files.isDirectory(root)) {
+        Files.createDirectories(root,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+      }
+      Path dir = root.resolve(id);
+      Files.createDirectory(dir,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+      return new Container(this, id, dir);
+    } catch (FileAlreadyExistsException e) {
+      throw new ContainerException("container \"" + id + "\" already exists");
+    } catch (IOException e) {
+      throw new ContainerException("creating the state directory in " + root + ": " + e, e);
+    }
+  }
+
+  /** An existing container; a missing one is an error. */
+  public Container open(String id) {
+    checkId(id);
+    Path dir = root.resolve(id);
+    if (!Files.isRegularFile(dir.resolve(Container.STATE))) {
+      throw new ContainerException("container \"" + id + "\" does not exist");
+    }
+    return new Container(this, id, dir);
+  }
+
+  /** Every container under the root, by id. */
+  public List<Container> list() {
+    List<Container> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+      for (Path dir : dirs) {
+        if (Files.isRegularFile(dir.resolve(Container.STATE))) {
+          out.add(new Container(this, dir.getFileName().toString(), dir));
+        }
+      }
+    } catch (IOException e) {
+      throw new ContainerException("listing " + root + ": " + e, e);
+    }
+    out.sort((a, b) -> a.id().compareTo(b.id()));
+    return out;
+  }
+}

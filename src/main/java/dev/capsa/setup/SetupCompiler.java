@@ -1,0 +1,655 @@
+package dev.capsa.setup;
+
+import static dev.capsa.linux.Mounts.*;
+
+import dev.capsa.cgroups.Hierarchy;
+import dev.capsa.linux.Capabilities;
+import dev.capsa.linux.Namespaces;
+import dev.capsa.linux.Rlimits;
+import dev.capsa.setup.Op.Create;
+import dev.capsa.setup.Op.Target;
+import dev.capsa.spec.Linux;
+import dev.capsa.spec.OciVersion;
+import dev.capsa.spec.Spec;
+import dev.capsa.spec.SpecException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compiles a config.json into the setup program the native stage runs. All of
+ * the decisions are made here, so they can be tested without root: which
+ * namespaces to join or make, each mount with its exact flags and in which
+ * order, the devices, the credentials. A field capsa cannot apply is a
+ * {@link SpecException} naming it, never a silent skip (runtime.md, "create").
+ *
+ * <p>The order follows runc's ({@code libcontainer/rootfs_linux.go},
+ * {@code standard_init_linux.go}): namespaces; the fork into the pid namespace;
+ * the rootfs and its mounts, devices, sysctls, read-only and masked paths, all
+ * resolved beneath the rootfs while the host's /proc is still there to resolve
+ * fds through; pivot_root; root propagation and read-only root; rlimits, cwd,
+ * then credentials with the capability dance; finally the gate and execve.
+ */
+public final class SetupCompiler {
+
+  /** What the compiler needs to know of the host. */
+  public record Host(int lastCap, long boundingSet, List<Hierarchy> cgroups) {
+    /** Reads this host (and this process's capabilities). */
+    public static Host current() {
+      return new Host(Capabilities.lastCap(), readBoundingSet(), Hierarchy.ofHost());
+    }
+
+    private static long readBoundingSet() {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("CapBnd:")) {
+            return Long.parseUnsignedLong(line.substring(7).trim(), 16);
+          }
+        }
+      } catch (IOException e) {
+        // Fall through: assume every capability, and let capset report it.
+      }
+      return -1L;
+    }
+  }
+
+  /**
+   * One container to compile.
+   *
+   * @param bundle the bundle directory, absolute
+   * @param fifo the exec fifo that {@code start} writes, absolute
+   * @param noPivot use MS_MOVE and chroot instead of pivot_root (--no-pivot)
+   */
+  public record Request(Spec spec, Path bundle, Path fifo, boolean noPivot) {}
+
+  /** The program and the warnings the spec asks for (capabilities that cannot be granted). */
+  public record Result(Program program, List<String> warnings) {}
+
+  /** The default PATH when process.env has none, as runc and Docker use. */
+  static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  private static final int S_IFIFO = 0010000;
+  private static final int S_IFCHR = 0020000;
+  private static final int S_IFBLK = 0060000;
+
+  /** Namespaces are joined in this order; mount last, as its paths would change. */
+  private static final List<String> JOIN_ORDER =
+      List.of("ipc", "uts", "network", "pid", "cgroup", "mount");
+
+  /** config-linux.md "Default Devices" that are device nodes: path, major, minor. */
+  private static final Object[][] DEFAULT_DEVICES = {
+    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+  };
+
+  /** runtime-linux.md "Dev symbolic links". */
+  private static final String[][] DEV_SYMLINKS = {
+    {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+  };
+
+  /** IPC sysctls that the ipc namespace isolates (as runc's validator lists them). */
+  private static final Set<String> IPC_SYSCTLS = Set.of(
+      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+      "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced");
+
+  private final Request request;
+  private final Host host;
+  private final Spec spec;
+  private final Program program = new Program();
+  private final List<String> warnings = new ArrayList<>();
+  private final Map<String, Linux.Namespace> namespaces = new LinkedHashMap<>();
+
+  private SetupCompiler(Request request, Host host) {
+    this.request = request;
+    this.host = host;
+    this.spec = request.spec();
+  }
+
+  /** Compiles {@code request}; throws {@link SpecException} naming the field it cannot apply. */
+  public static Result compile(Request request, Host host) {
+    SetupCompiler c = new SetupCompiler(request, host);
+    c.compile();
+    return new Result(c.program, List.copyOf(c.warnings));
+  }
+
+  private void compile() {
+    OciVersion.check(spec.ociVersion());
+    refuseUnsupported();
+    Spec.Process process = spec.process();
+    if (process == null) {
+      throw new SpecException("process: create needs a process to run");
+    }
+    Path rootfs = rootfs();
+    readNamespaces();
+
+    enterNamespaces();
+    program.add("linux.namespaces", new Op.Fork());
+
+    // From here on: the container process.
+    if (process.oomScoreAdj() != null) {
+      program.add("process.oomScoreAdj",
+          new Op.WriteFile("/proc/self/oom_score_adj", process.oomScoreAdj().toString(), false));
+    }
+    program.add("(exec fifo)", new Op.OpenGate(request.fifo().toString()));
+    prepareRootfs(rootfs, process);
+    utsNames();
+    program.add("root.path", request.noPivot()
+        ? new Op.MoveRoot(rootfs.toString())
+        : new Op.PivotRoot(rootfs.toString()));
+    program.add("root.path", new Op.OpenRoot("/"));
+    finishRootfs();
+    rlimits(process);
+    program.add("process.cwd", new Op.Chdir(process.cwd()));
+    credentials(process);
+    if (process.user() != null && process.user().umask() != null) {
+      program.add("process.user.umask", new Op.Umask(process.user().umask()));
+    }
+    if (process.noNewPrivileges()) {
+      program.add("process.noNewPrivileges", new Op.NoNewPrivs());
+    }
+    List<String> env = process.env() == null ? List.of() : process.env();
+    List<String> args = process.args();
+    program.add("process.args", new Op.FindExec(args.get(0), pathOf(env)));
+    program.add("(start)", new Op.WaitGate());
+    program.add("process.args", new Op.Exec(args, env));
+  }
+
+  /** Fields that capsa does not apply yet: an error, never ignored. */
+  private void refuseUnsupported() {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("hooks", spec.hooks());
+    Spec.Process p = spec.process();
+    if (p != null) {
+      fields.put("process.terminal", p.terminal() ? Boolean.TRUE : null);
+      fields.put("process.apparmorProfile", p.apparmorProfile());
+      fields.put("process.selinuxLabel", p.selinuxLabel());
+      fields.put("process.scheduler", p.scheduler());
+      fields.put("process.ioPriority", p.ioPriority());
+      fields.put("process.execCPUAffinity", p.execCPUAffinity());
+      fields.put("process.commandLine", p.commandLine());
+    }
+    Linux l = spec.linux();
+    if (l != null) {
+      fields.put("linux.uidMappings", l.uidMappings());
+      fields.put("linux.gidMappings", l.gidMappings());
+      fields.put("linux.timeOffsets", l.timeOffsets());
+      fields.put("linux.netDevices", l.netDevices());
+      fields.put("linux.cgroupsPath", l.cgroupsPath());
+      fields.put("linux.resources", l.resources());
+      fields.put("linux.seccomp", l.seccomp());
+      fields.put("linux.mountLabel", l.mountLabel());
+      fields.put("linux.intelRdt", l.intelRdt());
+      fields.put("linux.memoryPolicy", l.memoryPolicy());
+      fields.put("linux.personality", l.personality());
+    }
+    for (int i = 0; i < spec.mounts().size(); i++) {
+      Spec.Mount m = spec.mounts().get(i);
+      fields.put("mounts[" + i + "].uidMappings", m.uidMappings());
+      fields.put("mounts[" + i + "].gidMappings", m.gidMappings());
+    }
+    for (Map.Entry<String, Object> e : fields.entrySet()) {
+      if (e.getValue() != null) {
+        throw new SpecException(e.getKey() + ": not supported by this version of capsa");
+      }
+    }
+  }
+
+  private Path rootfs() {
+    if (spec.root() == null) {
+      throw new SpecException("root: required on Linux");
+    }
+    Path rootfs = request.bundle().resolve(spec.root().path()).normalize();
+    if (!Files.isDirectory(rootfs)) {
+      throw new SpecException("root.path: " + rootfs + " is not a directory");
+    }
+    return rootfs;
+  }
+
+  private void readNamespaces() {
+    List<Linux.Namespace> list = spec.linux() == null || spec.linux().namespaces() == null
+        ? List.of()
+        : spec.linux().namespaces();
+    for (int i = 0; i < list.size(); i++) {
+      Linux.Namespace ns = list.get(i);
+      String field = "linux.namespaces[" + i + "]";
+      if (namespaces.put(ns.type(), ns) != null) {
+        throw new SpecException(field + ": duplicate namespace type " + ns.type());
+      }
+      if (ns.type().equals("user") || ns.type().equals("time")) {
+        throw new SpecException(field + ": " + ns.type()
+            + " namespaces are not supported by this version of capsa");
+      }
+      if (ns.path() != null) {
+        if (!ns.path().startsWith("/")) {
+          throw new SpecException(field + ".path: " + ns.path() + " is not an absolute path");
+        }
+        if (!Files.exists(Path.of(ns.path()))) {
+          throw new SpecException(field + ".path: " + ns.path() + " does not exist");
+        }
+      }
+    }
+    if (!namespaces.containsKey("mount")) {
+      throw new SpecException(
+          "linux.namespaces: capsa needs a mount namespace (type \"mount\") to set up the rootfs");
+    }
+  }
+
+  private void enterNamespaces() {
+    long unshare = 0;
+    for (String type : JOIN_ORDER) {
+      Linux.Namespace ns = namespaces.get(type);
+      if (ns == null) {
+        continue;
+      }
+      long flag = Namespaces.FLAGS.get(type);
+      if (ns.path() != null) {
+        program.add(field(type), new Op.Setns(ns.path(), flag));
+      } else {
+        unshare |= flag;
+      }
+    }
+    if (unshare != 0) {
+      program.add("linux.namespaces", new Op.Unshare(unshare));
+    }
+  }
+
+  private String field(String nsType) {
+    List<Linux.Namespace> list = spec.linux().namespaces();
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).type().equals(nsType)) {
+        return "linux.namespaces[" + i + "]";
+      }
+    }
+    return "linux.namespaces";
+  }
+
+  private void prepareRootfs(Path rootfs, Spec.Process process) {
+    String root = rootfs.toString();
+    // Nothing we mount may propagate back to the host: make every mount a
+    // slave first (runc's default); the container's own propagation comes
+    // after pivot_root.
+    program.add("linux.rootfsPropagation",
+        new Op.Mount("", "/", "", MS_REC | MS_SLAVE, "", Target.HOST, Create.NONE));
+    // pivot_root needs the new root to be a mount point.
+    program.add("root.path",
+        new Op.Mount(root, root, "", MS_BIND | MS_REC, "", Target.HOST, Create.NONE));
+    program.add("root.path", new Op.OpenRoot(root));
+
+    boolean procMounted = false;
+    boolean devBound = false;
+    List<Spec.Mount> mounts = spec.mounts();
+    for (int i = 0; i < mounts.size(); i++) {
+      Spec.Mount m = mounts.get(i);
+      String dest = destination(m, i);
+      MountOptions o = MountOptions.parse(m.optionList());
+      boolean bind = o.bind() || "bind".equals(m.type());
+      procMounted |= dest.equals("/proc") && "proc".equals(m.type());
+      devBound |= dest.equals("/dev") && bind;
+      mount("mounts[" + i + "]", m, dest, o, bind);
+    }
+    if (!devBound) {
+      devices(procMounted);
+    }
+    // config.md: process.cwd need not exist in the image; runc makes it.
+    program.add("process.cwd", new Op.Mkdir(process.cwd(), 0755));
+    sysctls();
+    Linux l = spec.linux();
+    if (l != null && l.readonlyPaths() != null) {
+      for (int i = 0; i < l.readonlyPaths().size(); i++) {
+        program.add("linux.readonlyPaths[" + i + "]",
+            new Op.ReadonlyPath(absolute(l.readonlyPaths().get(i), "linux.readonlyPaths[" + i + "]")));
+      }
+    }
+    if (l != null && l.maskedPaths() != null) {
+      for (int i = 0; i < l.maskedPaths().size(); i++) {
+        program.add("linux.maskedPaths[" + i + "]",
+            new Op.MaskPath(absolute(l.maskedPaths().get(i), "linux.maskedPaths[" + i + "]")));
+      }
+    }
+  }
+
+  private static String absolute(String path, String field) {
+    if (!path.startsWith("/")) {
+      throw new SpecException(field + ": " + path + " is not an absolute path");
+    }
+    return path;
+  }
+
+  /** config.md: a relative destination is deprecated and means relative to "/". */
+  private static String destination(Spec.Mount m, int i) {
+    String d = m.destination();
+    if (d.isEmpty()) {
+      throw new SpecException("mounts[" + i + "].destination: must not be empty");
+    }
+    return d.startsWith("/") ? d : "/" + d;
+  }
+
+  private void mount(String field, Spec.Mount m, String dest, MountOptions o, boolean bind) {
+    if (!o.extensions().isEmpty()) {
+      throw new SpecException(field + ".options: " + String.join(", ", o.extensions())
+          + " not supported by this version of capsa");
+    }
+    String type = m.type() == null ? "" : m.type();
+    if (bind) {
+      if (m.source() == null) {
+        throw new SpecException(field + ".source: a bind mount needs a source");
+      }
+      Path source = request.bundle().resolve(m.source()).normalize();
+      if (!Files.exists(source)) {
+        throw new SpecException(field + ".source: " + source + " does not exist");
+      }
+      Create create = Files.isDirectory(source) ? Create.DIR : Create.FILE;
+      program.add(field, new Op.Mount(source.toString(), dest, "", MS_BIND | (o.flags() & MS_REC),
+          "", Target.IN_ROOT, create));
+      if (o.superblockFlags() != 0) {
+        warnings.add(field + ".options: a bind mount cannot change filesystem-wide flags"
+            + " (sync, dirsync, mand, iversion, lazytime, silent); they are left as the source has them");
+      }
+      if (!o.data().isEmpty()) {
+        warnings.add(field + ".options: " + o.data() + " ignored: a bind mount takes no filesystem options");
+      }
+      long[] attrs = o.bindAttributes();
+      if (attrs[0] != 0 || attrs[1] != 0) {
+        program.add(field, new Op.MountSetattr(dest, attrs[0], attrs[1], 0, false));
+      }
+    } else if (type.equals("cgroup")) {
+      cgroupMount(field, dest, o);
+      return;
+    } else {
+      if (type.isEmpty() && (o.flags() & MS_REMOUNT) == 0) {
+        throw new SpecException(field + ".type: required unless the mount is a bind mount");
+      }
+      String source = m.source() == null ? type : m.source();
+      program.add(field, new Op.Mount(source, dest, type, o.flags(), o.data(), Target.IN_ROOT,
+          (o.flags() & MS_REMOUNT) != 0 ? Create.NONE : Create.DIR));
+    }
+    if (o.propagation() != 0) {
+      program.add(field, new Op.Mount("", dest, "", o.propagation(), "", Target.IN_ROOT, Create.NONE));
+    }
+    if (o.recursiveSet() != 0 || o.recursiveClear() != 0) {
+      program.add(field, new Op.MountSetattr(dest, o.recursiveSet(), o.recursiveClear(), 0, true));
+    }
+  }
+
+  /**
+   * A mount of type "cgroup": the container sees the host's hierarchies the way
+   * the host has them. In a new cgroup namespace each hierarchy is mounted
+   * afresh and shows the container's cgroup as its root; without one, the
+   * container's own cgroup directories are bind-mounted, so it never sees the
+   * rest of the host's tree. On v1 and hybrid hosts the hierarchies sit in a
+   * tmpfs, as they do on the host.
+   */
+  private void cgroupMount(String field, String dest, MountOptions o) {
+    boolean cgroupns = namespaces.containsKey("cgroup");
+    long flags = o.flags() & ~MS_RDONLY;
+    List<Hierarchy> hierarchies = host.cgroups();
+    if (hierarchies.isEmpty()) {
+      throw new SpecException(field + ": the host has no cgroup hierarchy mounted");
+    }
+    boolean v2Only = hierarchies.size() == 1 && hierarchies.get(0).v2();
+    if (v2Only) {
+      cgroupHierarchy(field, dest, hierarchies.get(0), o.flags(), cgroupns);
+    } else {
+      program.add(field, new Op.Mount("tmpfs", dest, "tmpfs", flags, "mode=755", Target.IN_ROOT,
+          Create.DIR));
+      for (Hierarchy h : hierarchies) {
+        String sub = dest + "/" + h.name();
+        cgroupHierarchy(field, sub, h, o.flags(), cgroupns);
+        if (h.name().contains(",")) {
+          // A co-mounted hierarchy such as "cpu,cpuacct" is also reachable by
+          // each controller's name, as on the host.
+          for (String part : h.name().split(",")) {
+            program.add(field, new Op.Symlink(h.name(), dest + "/" + part, false));
+          }
+        }
+      }
+      if ((o.flags() & MS_RDONLY) != 0) {
+        program.add(field, new Op.MountSetattr(dest, MOUNT_ATTR_RDONLY, 0, 0, false));
+      }
+    }
+    if (o.propagation() != 0) {
+      program.add(field, new Op.Mount("", dest, "", o.propagation(), "", Target.IN_ROOT, Create.NONE));
+    }
+  }
+
+  private void cgroupHierarchy(String field, String target, Hierarchy h, long flags, boolean cgroupns) {
+    if (cgroupns) {
+      program.add(field, h.v2()
+          ? new Op.Mount("cgroup2", target, "cgroup2", flags, "", Target.IN_ROOT, Create.DIR)
+          : new Op.Mount("cgroup", target, "cgroup", flags, h.options(), Target.IN_ROOT, Create.DIR));
+      return;
+    }
+    String source = h.cgroup().equals("/") ? h.mountPoint() : h.mountPoint() + h.cgroup();
+    program.add(field, new Op.Mount(source, target, "", MS_BIND | MS_REC, "", Target.IN_ROOT,
+        Create.DIR));
+    long[] attrs = new MountOptions(flags, 0, 0, 0, 0, "", List.of()).bindAttributes();
+    if (attrs[0] != 0 || attrs[1] != 0) {
+      program.add(field, new Op.MountSetattr(target, attrs[0], attrs[1], 0, false));
+    }
+  }
+
+  private void devices(boolean procMounted) {
+    Map<String, Op.Mknod> nodes = new LinkedHashMap<>();
+    Map<String, String> fields = new LinkedHashMap<>();
+    for (Object[] d : DEFAULT_DEVICES) {
+      String path = (String) d[0];
+      nodes.put(path, new Op.Mknod(path, S_IFCHR | 0666, (Integer) d[1], (Integer) d[2], 0, 0));
+      fields.put(path, "(default devices)");
+    }
+    Linux l = spec.linux();
+    if (l != null && l.devices() != null) {
+      for (int i = 0; i < l.devices().size(); i++) {
+        Linux.Device d = l.devices().get(i);
+        String field = "linux.devices[" + i + "]";
+        String path = absolute(d.path(), field + ".path");
+        int type = switch (d.type()) {
+          case "c", "u" -> S_IFCHR;
+          case "b" -> S_IFBLK;
+          case "p" -> S_IFIFO;
+          default -> throw new SpecException(field + ".type: " + d.type() + " is not c, b, u or p");
+        };
+        long mode = d.fileMode() == null ? 0666 : d.fileMode();
+        if ((mode & ~07777L) != 0) {
+          throw new SpecException(field + ".fileMode: " + mode + " has bits beyond the permission bits");
+        }
+        // A device the config lists replaces a default one at the same path.
+        nodes.remove(path);
+        nodes.put(path, new Op.Mknod(path, type | (int) mode,
+            type == S_IFIFO ? 0 : d.major(), type == S_IFIFO ? 0 : d.minor(),
+            d.uid() == null ? 0 : d.uid(), d.gid() == null ? 0 : d.gid()));
+        fields.put(path, field);
+      }
+    }
+    nodes.forEach((path, op) -> program.add(fields.get(path), op));
+    // runtime-linux.md: the links are made "if the source file exists after
+    // processing mounts", which is when /proc is mounted.
+    if (procMounted) {
+      for (String[] link : DEV_SYMLINKS) {
+        program.add("(dev symlinks)", new Op.Symlink(link[0], link[1], false));
+      }
+    }
+    // config-linux.md: /dev/ptmx is a symlink to the container's devpts ptmx.
+    program.add("(default devices)", new Op.Symlink("pts/ptmx", "/dev/ptmx", true));
+  }
+
+  private void sysctls() {
+    Linux l = spec.linux();
+    if (l == null || l.sysctl() == null) {
+      return;
+    }
+    for (Map.Entry<String, String> e : l.sysctl().entrySet()) {
+      String key = e.getKey();
+      String field = "linux.sysctl[\"" + key + "\"]";
+      String needs = sysctlNamespace(key);
+      if (needs == null) {
+        throw new SpecException(field + ": not a namespaced sysctl; setting it would change the host");
+      }
+      if (!namespaces.containsKey(needs)) {
+        throw new SpecException(field + ": needs a " + needs
+            + " namespace, or setting it would change the host");
+      }
+      String rel = key.replace('.', '/');
+      if (rel.contains("..") || rel.startsWith("/")) {
+        throw new SpecException(field + ": not a sysctl name");
+      }
+      program.add(field, new Op.WriteFile("/proc/sys/" + rel, e.getValue(), true));
+    }
+  }
+
+  /** The namespace that isolates a sysctl, or null when none does. */
+  static String sysctlNamespace(String key) {
+    if (IPC_SYSCTLS.contains(key) || key.startsWith("fs.mqueue.")) {
+      return "ipc";
+    }
+    if (key.startsWith("net.")) {
+      return "network";
+    }
+    if (key.equals("kernel.hostname") || key.equals("kernel.domainname")) {
+      return "uts";
+    }
+    return null;
+  }
+
+  private void utsNames() {
+    if (spec.hostname() != null) {
+      requireNamespace("uts", "hostname");
+      program.add("hostname", new Op.SetHostname(spec.hostname()));
+    }
+    if (spec.domainname() != null) {
+      requireNamespace("uts", "domainname");
+      program.add("domainname", new Op.SetDomainname(spec.domainname()));
+    }
+  }
+
+  private void requireNamespace(String type, String field) {
+    if (!namespaces.containsKey(type)) {
+      throw new SpecException(field + ": needs a " + type
+          + " namespace, or setting it would change the host");
+    }
+  }
+
+  private void finishRootfs() {
+    Linux l = spec.linux();
+    String prop = l == null ? null : l.rootfsPropagation();
+    if (prop != null) {
+      long flag = switch (prop) {
+        case "shared" -> MS_SHARED;
+        case "slave" -> MS_SLAVE;
+        case "private" -> MS_PRIVATE;
+        case "unbindable" -> MS_UNBINDABLE;
+        default -> throw new SpecException("linux.rootfsPropagation: " + prop
+            + " is not shared, slave, private or unbindable");
+      };
+      program.add("linux.rootfsPropagation", new Op.Mount("", "/", "", flag, "", Target.HOST,
+          Create.NONE));
+    }
+    if (spec.root().readonly()) {
+      program.add("root.readonly", new Op.MountSetattr("/", MOUNT_ATTR_RDONLY, 0, 0, false));
+    }
+  }
+
+  private void rlimits(Spec.Process process) {
+    if (process.rlimits() == null) {
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < process.rlimits().size(); i++) {
+      Spec.Rlimit r = process.rlimits().get(i);
+      String field = "process.rlimits[" + i + "]";
+      int resource = Rlimits.number(r.type());
+      if (resource < 0) {
+        throw new SpecException(field + ".type: " + r.type() + " is not a Linux resource limit");
+      }
+      if (!seen.add(r.type())) {
+        throw new SpecException(field + ".type: duplicate entry for " + r.type());
+      }
+      if (Long.compareUnsigned(r.soft(), r.hard()) > 0) {
+        throw new SpecException(field + ": soft limit " + Long.toUnsignedString(r.soft())
+            + " is above the hard limit " + Long.toUnsignedString(r.hard()));
+      }
+      program.add(field, new Op.SetRlimit(resource, r.soft(), r.hard()));
+    }
+  }
+
+  private void credentials(Spec.Process process) {
+    Spec.User user = process.user() == null
+        ? new Spec.User(0, 0, null, null)
+        : process.user();
+    Spec.Capabilities caps = process.capabilities();
+    if (caps != null) {
+      long bounding = capabilities("bounding", caps.bounding()) & host.boundingSet();
+      program.add("process.capabilities.bounding", new Op.CapBsetDrop(bounding, host.lastCap()));
+      program.add("process.user", new Op.KeepCaps(true));
+    }
+    List<Long> groups = user.additionalGids() == null ? List.of() : user.additionalGids();
+    program.add("process.user.additionalGids", new Op.SetGroups(groups));
+    program.add("process.user.gid", new Op.SetResGid(user.gid()));
+    program.add("process.user.uid", new Op.SetResUid(user.uid()));
+    if (caps == null) {
+      return;
+    }
+    program.add("process.user", new Op.KeepCaps(false));
+    long permitted = capabilities("permitted", caps.permitted());
+    long effective = subset("effective", capabilities("effective", caps.effective()), permitted,
+        "permitted");
+    long inheritable = capabilities("inheritable", caps.inheritable());
+    long ambient = subset("ambient", capabilities("ambient", caps.ambient()),
+        permitted & inheritable, "both permitted and inheritable");
+    program.add("process.capabilities", new Op.Capset(effective, permitted, inheritable));
+    program.add("process.capabilities.ambient", new Op.CapAmbient(ambient, host.lastCap()));
+  }
+
+  /**
+   * The mask of a capability set. config.md: a name that maps to nothing, or
+   * that cannot be granted, is a warning and not an error.
+   */
+  private long capabilities(String set, List<String> names) {
+    long mask = 0;
+    if (names == null) {
+      return 0;
+    }
+    for (String name : names) {
+      int n = Capabilities.number(name);
+      String field = "process.capabilities." + set;
+      if (n < 0) {
+        warnings.add(field + ": unknown capability " + name + " ignored");
+      } else if (n > host.lastCap()) {
+        warnings.add(field + ": " + name + " is not known to this kernel; ignored");
+      } else if ((host.boundingSet() & (1L << n)) == 0) {
+        warnings.add(field + ": " + name + " cannot be granted: capsa does not hold it; ignored");
+      } else {
+        mask |= 1L << n;
+      }
+    }
+    return mask;
+  }
+
+  private long subset(String set, long mask, long allowed, String of) {
+    long extra = mask & ~allowed;
+    for (int n = 0; n < 64; n++) {
+      if ((extra & (1L << n)) != 0) {
+        warnings.add("process.capabilities." + set + ": " + Capabilities.NAMES.get(n)
+            + " cannot be granted: it is not " + of + "; ignored");
+      }
+    }
+    return mask & allowed;
+  }
+
+  /** PATH as process.env sets it, for execvp-style lookup of args[0]. */
+  static String pathOf(List<String> env) {
+    String path = DEFAULT_PATH;
+    for (String e : env) {
+      if (e.startsWith("PATH=")) {
+        path = e.substring(5);
+      }
+    }
+    return path;
+  }
+}
