@@ -1,0 +1,51 @@
+# capsa: the commands README names.
+#   make          build target/capsa (jar, JNI library with the native stage, AOT cache)
+#   make demo     build, make a busybox bundle and run it
+#   make test     every test: unit tests, then container tests as root
+#   make install  install to $(PREFIX) (default /usr/local): bin/capsa, lib/capsa/
+#   make bench    capsa side by side with runc and crun
+JAVA_HOME := $(shell build/find-jdk)
+export JAVA_HOME
+MVN = mvn -q -B -Dstyle.color=never
+PREFIX ?= /usr/local
+DEMO = target/demo
+
+all: build
+
+build:
+	$(MVN) package -DskipTests -Dcapsa.skipContainerTests
+
+# Debian's busybox-static is the demo's whole userland.
+busybox:
+	@tests/need-busybox
+
+demo: build busybox
+	@rm -rf $(DEMO) && tests/make-bundle $(DEMO) demo
+	@echo "+ bin/capsa --root target/demo-state run --bundle $(DEMO) capsa-demo"
+	@bin/capsa --root target/demo-state run --bundle $(DEMO) capsa-demo
+
+test: busybox
+	@if [ "$$(id -u)" != 0 ]; then echo "make test: the container tests need root" >&2; exit 1; fi
+	$(MVN) verify
+
+unit:
+	$(MVN) test
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/capsa
+	install -m 0755 bin/capsa $(DESTDIR)$(PREFIX)/bin/capsa
+	install -m 0644 target/capsa.jar $(DESTDIR)$(PREFIX)/lib/capsa/capsa.jar
+	install -m 0755 target/native/libcapsa.so $(DESTDIR)$(PREFIX)/lib/capsa/libcapsa.so
+	build/package.sh $(JAVA_HOME) target $(DESTDIR)$(PREFIX)/lib/capsa
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/capsa"
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/lib/capsa $(DESTDIR)$(PREFIX)/bin/capsa
+
+bench: build busybox
+	bench/lifecycle.sh
+
+clean:
+	$(MVN) clean
+
+.PHONY: all build busybox demo test unit install uninstall bench clean
