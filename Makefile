@@ -6,6 +6,8 @@
 #   make bench    capsa side by side with runc and crun
 JAVA_HOME := $(shell build/find-jdk)
 export JAVA_HOME
+# Maven 3.8 on JDK 25 warns about its own use of sun.misc.Unsafe.
+export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN = mvn -q -B -Dstyle.color=never
 PREFIX ?= /usr/local
 DEMO = target/demo

@@ -21,5 +21,9 @@ train=$(mktemp -d)
 trap 'rm -rf "$train"' EXIT
 "$java_home/bin/java" -XX:AOTCacheOutput="$dest/capsa.aot" -Xlog:aot=warning,cds=warning \
   -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED \
-  -Dcapsa.lib="$dest/libcapsa.so" -cp "$dest/capsa.jar" dev.capsa.cli.Main __train "$train" >/dev/null
+  -Dcapsa.lib="$dest/libcapsa.so" -cp "$dest/capsa.jar" dev.capsa.cli.Main __train "$train" \
+  >/dev/null 2>"$train.log" || { cat "$train.log" >&2; exit 1; }
+# The JVM that writes the cache says "Picked up JAVA_TOOL_OPTIONS"; show only real trouble.
+grep -v '^Picked up JAVA_TOOL_OPTIONS' "$train.log" >&2 || true
+rm -f "$train.log"
 [ -s "$dest/capsa.aot" ] || { echo "package.sh: no AOT cache was written" >&2; exit 1; }
