@@ -3,6 +3,8 @@ package dev.capsa.cli;
 import dev.capsa.json.Json;
 import dev.capsa.linux.Native;
 import dev.capsa.runtime.ContainerState;
+import dev.capsa.runtime.ProcStat;
+import dev.capsa.runtime.StageCheck;
 import dev.capsa.runtime.Status;
 import dev.capsa.setup.SetupCompiler;
 import dev.capsa.spec.ConfigParser;
@@ -49,7 +51,8 @@ final class Training {
       // A host without cgroups: the rest of the path was still walked.
     }
     Native.strerror(1);
-    Native.close(Native.socketPair()[0]);
+    StageCheck.run(dir.resolve("missing").toString());
+    ProcStat.read((int) ProcessHandle.current().pid());
 
     // state, list, kill and delete on a stopped container in a scratch root.
     Path root = dir.resolve("root");

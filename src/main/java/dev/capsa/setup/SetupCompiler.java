@@ -126,6 +126,10 @@ public final class SetupCompiler {
     if (process == null) {
       throw new SpecException("process: create needs a process to run");
     }
+    if (process.args() == null || process.args().isEmpty()) {
+      throw new SpecException("process.args: at least one entry (the program) is required");
+    }
+    absolute(process.cwd(), "process.cwd");
     Path rootfs = rootfs();
     readNamespaces();
 
