@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +26,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/un.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <dlfcn.h>
 
 #include <jni.h>
 
@@ -121,24 +126,56 @@ static int stage_memfd(JNIEnv *env)
 	return fd;
 }
 
-JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_spawnStage(JNIEnv *env, jclass cls, jint sync_fd, jint preserve)
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_spawnStage(JNIEnv *env, jclass cls, jint sync_fd,
+								  jint preserve, jintArray jextra, jintArray jstdio)
 {
-	char path[64], arg[16];
-	char *argv[] = { "capsa-stage", arg, NULL };
+	char path[64], arg[16], narg[16];
+	char *argv[] = { "capsa-stage", arg, narg, NULL };
 	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
 	int target = 3 + preserve;
-	int memfd, rc;
+	int extra[8], stdio[3] = { -1, -1, -1 }, high[12], nhigh = 0;
+	jsize nextra = jextra ? (*env)->GetArrayLength(env, jextra) : 0;
+	int memfd, rc = 0;
 	pid_t pid;
 
 	(void)cls;
+	if (nextra > 8)
+		return throw_errno(env, "posix_spawn", "capsa-stage: too many fds", EINVAL);
+	if (jextra)
+		(*env)->GetIntArrayRegion(env, jextra, 0, nextra, extra);
+	if (jstdio)
+		(*env)->GetIntArrayRegion(env, jstdio, 0, 3, stdio);
 	memfd = stage_memfd(env);
 	if (memfd < 0)
 		return -1;
 	snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
 	snprintf(arg, sizeof arg, "%d", target);
+	snprintf(narg, sizeof narg, "%d", (int)nextra);
+	/*
+	 * The fds go to fixed numbers (stdio, then 3+preserve, then the extras).
+	 * A source may sit on another's target number, so every source is first
+	 * duplicated above all targets (close-on-exec, so the copies vanish).
+	 */
+	int sources[12], targets[12];
+	for (int k = 0; k < 3; k++)
+		if (stdio[k] >= 0)
+			sources[nhigh] = stdio[k], targets[nhigh++] = k;
+	sources[nhigh] = sync_fd, targets[nhigh++] = target;
+	for (int k = 0; k < nextra; k++)
+		sources[nhigh] = extra[k], targets[nhigh++] = target + 1 + k;
+	for (int k = 0; k < nhigh; k++) {
+		high[k] = fcntl(sources[k], F_DUPFD_CLOEXEC, target + 1 + nextra);
+		if (high[k] < 0) {
+			int err = errno;
+
+			while (k-- > 0)
+				close(high[k]);
+			return throw_errno(env, "fcntl F_DUPFD_CLOEXEC", NULL, err);
+		}
+	}
 	sigemptyset(&none);
 	sigfillset(&all);
 	sigdelset(&all, SIGKILL);
@@ -153,13 +190,16 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_spawnStage(JNIEnv *env, jclas
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	/* dup2 onto itself clears FD_CLOEXEC (glibc >= 2.29), as we need. */
-	posix_spawn_file_actions_adddup2(&fa, sync_fd, target);
+	/* dup2 clears FD_CLOEXEC on the target, as we need. */
+	for (int k = 0; k < nhigh; k++)
+		posix_spawn_file_actions_adddup2(&fa, high[k], targets[k]);
 	/* Executing /proc/self/fd/N works for an O_CLOEXEC memfd: the kernel opens
 	 * the binary before it closes the close-on-exec descriptors. */
 	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	for (int k = 0; k < nhigh; k++)
+		close(high[k]);
 	if (rc != 0)
 		return throw_errno(env, "posix_spawn", "capsa-stage", rc);
 	return pid;
@@ -197,11 +237,20 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_send(JNIEnv *env, jclass cls,
 		throw_errno(env, "send", NULL, errno);
 }
 
-/* Returns bytes received, 0 at end of stream, -1 when the timeout passed. */
-JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_recv(JNIEnv *env, jclass cls, jint fd, jbyteArray buf, jint timeout_ms)
+/*
+ * Returns bytes received, 0 at end of stream, -1 when the timeout passed. An
+ * fd that came with the message (SCM_RIGHTS) is stored in fd_out[0], else -1.
+ */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_recv(JNIEnv *env, jclass cls, jint fd, jbyteArray buf,
+							jint timeout_ms, jintArray fd_out)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	jsize size = (*env)->GetArrayLength(env, buf);
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct cmsghdr *c;
+	int got = -1;
 	jbyte *b;
 	ssize_t n;
 	int r;
@@ -217,16 +266,29 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_recv(JNIEnv *env, jclass cls,
 	b = (*env)->GetByteArrayElements(env, buf, NULL);
 	if (!b)
 		return -1;
+	iov.iov_base = b;
+	iov.iov_len = (size_t)size;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
 	do
-		n = recv(fd, b, (size_t)size, 0);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	(*env)->ReleaseByteArrayElements(env, buf, b, 0);
 	if (n < 0) {
 		/* The peer died with data unread: the same as the end of the stream. */
 		if (errno == ECONNRESET)
 			return 0;
-		return throw_errno(env, "recv", NULL, errno);
+		return throw_errno(env, "recvmsg", NULL, errno);
 	}
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&got, CMSG_DATA(c), sizeof got);
+	if (fd_out)
+		(*env)->SetIntArrayRegion(env, fd_out, 0, 1, &got);
+	else if (got >= 0)
+		close(got);
 	return (jint)n;
 }
 
@@ -400,4 +462,387 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_forwardSignals(JNIEnv *env, j
 			throw_errno(env, "sigaction", NULL, errno);
 			return;
 		}
+}
+
+/* A connected AF_UNIX SOCK_STREAM socket (console sockets, seccomp agents). */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_connectUnix(JNIEnv *env, jclass cls, jstring path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct jpath p;
+	int fd;
+
+	(void)cls;
+	if (jpath_get(env, path, &p) < 0)
+		return -1;
+	if (strlen(p.c) >= sizeof addr.sun_path) {
+		throw_errno(env, "connect", p.c, ENAMETOOLONG);
+		jpath_release(&p);
+		return -1;
+	}
+	strcpy(addr.sun_path, p.c);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		throw_errno(env, fd < 0 ? "socket" : "connect", p.c, err);
+		jpath_release(&p);
+		return -1;
+	}
+	jpath_release(&p);
+	return fd;
+}
+
+/* sendmsg of data with fds in SCM_RIGHTS. */
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_sendFds(JNIEnv *env, jclass cls, jint sock, jbyteArray data,
+							   jintArray jfds)
+{
+	jsize nfds = (*env)->GetArrayLength(env, jfds);
+	char control[CMSG_SPACE(sizeof(int) * 8)] = { 0 };
+	struct msghdr msg = { 0 };
+	struct iovec iov;
+	struct cmsghdr *c;
+	int fds[8];
+	jbyte *b;
+	ssize_t n;
+
+	(void)cls;
+	if (nfds > 8 || nfds < 1) {
+		throw_errno(env, "sendmsg", NULL, EINVAL);
+		return;
+	}
+	(*env)->GetIntArrayRegion(env, jfds, 0, nfds, fds);
+	b = (*env)->GetByteArrayElements(env, data, NULL);
+	if (!b)
+		return;
+	iov.iov_base = b;
+	iov.iov_len = (size_t)(*env)->GetArrayLength(env, data);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	(*env)->ReleaseByteArrayElements(env, data, b, JNI_ABORT);
+	if (n < 0)
+		throw_errno(env, "sendmsg", NULL, errno);
+}
+
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_open(JNIEnv *env, jclass cls, jstring path, jint flags)
+{
+	struct jpath p;
+	int fd;
+
+	(void)cls;
+	if (jpath_get(env, path, &p) < 0)
+		return -1;
+	fd = open(p.c, flags | O_CLOEXEC);
+	if (fd < 0)
+		throw_errno(env, "open", p.c, errno);
+	jpath_release(&p);
+	return fd;
+}
+
+/* read(2): bytes read, 0 at end of file; EIO (a pty whose other side closed) reads as 0. */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_read(JNIEnv *env, jclass cls, jint fd, jbyteArray buf)
+{
+	jsize size = (*env)->GetArrayLength(env, buf);
+	jbyte *b = (*env)->GetByteArrayElements(env, buf, NULL);
+	ssize_t n;
+
+	(void)cls;
+	if (!b)
+		return -1;
+	do
+		n = read(fd, b, (size_t)size);
+	while (n < 0 && errno == EINTR);
+	(*env)->ReleaseByteArrayElements(env, buf, b, 0);
+	if (n < 0 && errno == EIO)
+		return 0;
+	if (n < 0)
+		return throw_errno(env, "read", NULL, errno);
+	return (jint)n;
+}
+
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_write(JNIEnv *env, jclass cls, jint fd, jbyteArray buf, jint off,
+							 jint len)
+{
+	jbyte *b = (*env)->GetByteArrayElements(env, buf, NULL);
+
+	(void)cls;
+	if (!b)
+		return;
+	while (len > 0) {
+		ssize_t n = write(fd, b + off, (size_t)len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			throw_errno(env, "write", NULL, errno);
+			break;
+		}
+		off += (jint)n;
+		len -= (jint)n;
+	}
+	(*env)->ReleaseByteArrayElements(env, buf, b, JNI_ABORT);
+}
+
+JNIEXPORT jboolean JNICALL Java_dev_capsa_linux_Native_isatty(JNIEnv *env, jclass cls, jint fd)
+{
+	(void)env;
+	(void)cls;
+	return isatty(fd) ? JNI_TRUE : JNI_FALSE;
+}
+
+/* Puts a terminal in raw mode (cfmakeraw); returns its former settings to restore. */
+JNIEXPORT jbyteArray JNICALL Java_dev_capsa_linux_Native_makeRaw(JNIEnv *env, jclass cls, jint fd)
+{
+	struct termios old, raw;
+	jbyteArray out;
+
+	(void)cls;
+	if (tcgetattr(fd, &old) < 0) {
+		throw_errno(env, "tcgetattr", NULL, errno);
+		return NULL;
+	}
+	raw = old;
+	cfmakeraw(&raw);
+	if (tcsetattr(fd, TCSANOW, &raw) < 0) {
+		throw_errno(env, "tcsetattr", NULL, errno);
+		return NULL;
+	}
+	out = (*env)->NewByteArray(env, sizeof old);
+	if (out)
+		(*env)->SetByteArrayRegion(env, out, 0, sizeof old, (jbyte *)&old);
+	return out;
+}
+
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_restoreTerminal(JNIEnv *env, jclass cls, jint fd, jbyteArray saved)
+{
+	struct termios t;
+
+	(void)cls;
+	if ((*env)->GetArrayLength(env, saved) != sizeof t)
+		return;
+	(*env)->GetByteArrayRegion(env, saved, 0, sizeof t, (jbyte *)&t);
+	if (tcsetattr(fd, TCSANOW, &t) < 0)
+		throw_errno(env, "tcsetattr", NULL, errno);
+}
+
+/* {rows, cols} of a terminal. */
+JNIEXPORT jintArray JNICALL Java_dev_capsa_linux_Native_windowSize(JNIEnv *env, jclass cls, jint fd)
+{
+	struct winsize ws;
+	jint v[2];
+	jintArray out;
+
+	(void)cls;
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0) {
+		throw_errno(env, "ioctl TIOCGWINSZ", NULL, errno);
+		return NULL;
+	}
+	v[0] = ws.ws_row;
+	v[1] = ws.ws_col;
+	out = (*env)->NewIntArray(env, 2);
+	if (out)
+		(*env)->SetIntArrayRegion(env, out, 0, 2, v);
+	return out;
+}
+
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_setWindowSize(JNIEnv *env, jclass cls, jint fd, jint rows, jint cols)
+{
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+
+	(void)cls;
+	if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+		throw_errno(env, "ioctl TIOCSWINSZ", NULL, errno);
+}
+
+/*
+ * libseccomp, opened on first use (dlopen) so that the many containers
+ * without seccomp do not pay for loading it. Java maps the OCI profile; these
+ * calls only build and export the filter.
+ */
+static struct {
+	void *(*init)(uint32_t);
+	void (*release)(void *);
+	int (*arch_add)(void *, uint32_t);
+	uint32_t (*arch_resolve_name)(const char *);
+	int (*syscall_resolve_name)(const char *);
+	int (*rule_add_array)(void *, uint32_t, int, unsigned int, const void *);
+	int (*attr_set)(void *, int, uint32_t);
+	int (*export_bpf)(const void *, int);
+} scmp;
+
+static int seccomp_lib(JNIEnv *env)
+{
+	static void *lib;
+
+	if (lib)
+		return 0;
+	lib = dlopen("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		throw_errno(env, "dlopen", "libseccomp.so.2 (install libseccomp2)", ENOENT);
+		return -1;
+	}
+	*(void **)&scmp.init = dlsym(lib, "seccomp_init");
+	*(void **)&scmp.release = dlsym(lib, "seccomp_release");
+	*(void **)&scmp.arch_add = dlsym(lib, "seccomp_arch_add");
+	*(void **)&scmp.arch_resolve_name = dlsym(lib, "seccomp_arch_resolve_name");
+	*(void **)&scmp.syscall_resolve_name = dlsym(lib, "seccomp_syscall_resolve_name");
+	*(void **)&scmp.rule_add_array = dlsym(lib, "seccomp_rule_add_array");
+	*(void **)&scmp.attr_set = dlsym(lib, "seccomp_attr_set");
+	*(void **)&scmp.export_bpf = dlsym(lib, "seccomp_export_bpf");
+	if (!scmp.init || !scmp.release || !scmp.arch_add || !scmp.arch_resolve_name ||
+	    !scmp.syscall_resolve_name || !scmp.rule_add_array || !scmp.attr_set || !scmp.export_bpf) {
+		lib = NULL;
+		throw_errno(env, "dlsym", "libseccomp.so.2", ENOSYS);
+		return -1;
+	}
+	return 0;
+}
+
+JNIEXPORT jlong JNICALL Java_dev_capsa_linux_Native_seccompInit(JNIEnv *env, jclass cls, jint default_action)
+{
+	void *ctx;
+
+	(void)cls;
+	if (seccomp_lib(env) < 0)
+		return 0;
+	ctx = scmp.init((uint32_t)default_action);
+	if (!ctx)
+		throw_errno(env, "seccomp_init", NULL, EINVAL);
+	return (jlong)(intptr_t)ctx;
+}
+
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_seccompRelease(JNIEnv *env, jclass cls, jlong ctx)
+{
+	(void)env;
+	(void)cls;
+	if (ctx)
+		scmp.release((void *)(intptr_t)ctx);
+}
+
+/* Adds an architecture by libseccomp's name ("x86_64"); false when unknown. */
+JNIEXPORT jboolean JNICALL Java_dev_capsa_linux_Native_seccompArchAdd(JNIEnv *env, jclass cls, jlong ctx, jstring name)
+{
+	struct jpath p;
+	uint32_t arch;
+	int rc;
+
+	(void)cls;
+	if (jpath_get(env, name, &p) < 0)
+		return JNI_FALSE;
+	arch = scmp.arch_resolve_name(p.c);
+	jpath_release(&p);
+	if (arch == 0)
+		return JNI_FALSE;
+	rc = scmp.arch_add((void *)(intptr_t)ctx, arch);
+	if (rc < 0 && rc != -EEXIST)
+		throw_errno(env, "seccomp_arch_add", NULL, -rc);
+	return JNI_TRUE;
+}
+
+/* The syscall's number on the native architecture, or -1 when it has none. */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_seccompSyscall(JNIEnv *env, jclass cls, jstring name)
+{
+	struct jpath p;
+	int nr;
+
+	(void)cls;
+	if (seccomp_lib(env) < 0 || jpath_get(env, name, &p) < 0)
+		return -1;
+	nr = scmp.syscall_resolve_name(p.c);
+	jpath_release(&p);
+	return nr < 0 ? -1 : nr;
+}
+
+/* struct scmp_arg_cmp of <seccomp.h>. */
+struct capsa_arg_cmp {
+	unsigned int arg;
+	int op;
+	uint64_t datum_a, datum_b;
+};
+
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_seccompRule(JNIEnv *env, jclass cls, jlong ctx, jint action,
+							       jint nr, jintArray jindex, jintArray jop,
+							       jlongArray ja, jlongArray jb)
+{
+	struct capsa_arg_cmp cmp[6];
+	jint index[6], op[6];
+	jlong a[6], b[6];
+	jsize n = (*env)->GetArrayLength(env, jindex);
+	int rc;
+
+	(void)cls;
+	if (n > 6) {
+		throw_errno(env, "seccomp_rule_add_array", "more than 6 argument conditions", EINVAL);
+		return;
+	}
+	(*env)->GetIntArrayRegion(env, jindex, 0, n, index);
+	(*env)->GetIntArrayRegion(env, jop, 0, n, op);
+	(*env)->GetLongArrayRegion(env, ja, 0, n, a);
+	(*env)->GetLongArrayRegion(env, jb, 0, n, b);
+	for (jsize k = 0; k < n; k++) {
+		cmp[k].arg = (unsigned int)index[k];
+		cmp[k].op = op[k];
+		cmp[k].datum_a = (uint64_t)a[k];
+		cmp[k].datum_b = (uint64_t)b[k];
+	}
+	rc = scmp.rule_add_array((void *)(intptr_t)ctx, (uint32_t)action, nr, (unsigned int)n, cmp);
+	if (rc < 0)
+		throw_errno(env, "seccomp_rule_add_array", NULL, -rc);
+}
+
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_seccompAttr(JNIEnv *env, jclass cls, jlong ctx, jint attr, jint value)
+{
+	int rc;
+
+	(void)cls;
+	rc = scmp.attr_set((void *)(intptr_t)ctx, attr, (uint32_t)value);
+	if (rc < 0)
+		throw_errno(env, "seccomp_attr_set", NULL, -rc);
+}
+
+/* The filter as BPF (struct sock_filter[]), through a memfd. */
+JNIEXPORT jbyteArray JNICALL Java_dev_capsa_linux_Native_seccompExport(JNIEnv *env, jclass cls, jlong ctx)
+{
+	int fd = memfd_create("capsa-seccomp", MFD_CLOEXEC);
+	jbyteArray out = NULL;
+	off_t size;
+	char *buf;
+	int rc;
+
+	(void)cls;
+	if (fd < 0) {
+		throw_errno(env, "memfd_create", NULL, errno);
+		return NULL;
+	}
+	rc = scmp.export_bpf((void *)(intptr_t)ctx, fd);
+	if (rc < 0) {
+		close(fd);
+		throw_errno(env, "seccomp_export_bpf", NULL, -rc);
+		return NULL;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	buf = size > 0 ? malloc((size_t)size) : NULL;
+	if (!buf || pread(fd, buf, (size_t)size, 0) != size) {
+		close(fd);
+		free(buf);
+		throw_errno(env, "read", "seccomp filter", errno ? errno : EIO);
+		return NULL;
+	}
+	close(fd);
+	out = (*env)->NewByteArray(env, (jsize)size);
+	if (out)
+		(*env)->SetByteArrayRegion(env, out, 0, (jsize)size, (jbyte *)buf);
+	free(buf);
+	return out;
 }

@@ -20,7 +20,10 @@
  *  Java->stage   MSG_CONTINUE    0            0        -
  *  stage->Java   MSG_READY       0            0        -  container process waits
  *                                                      at the gate (created)
- *  stage->Java   MSG_ERROR       op index     errno    what failed (path, detail)
+ *  stage->Java   MSG_ERROR       op index     errno    what failed (path, detail);
+ *                                                      errno 0: no syscall failed
+ *  stage->Java   MSG_FD          kind         0        -  with one fd in SCM_RIGHTS
+ *                                                      (kind 1: seccomp listener)
  *
  * The program, all integers little-endian:
  *
@@ -46,7 +49,10 @@ enum capsa_msg_type {
 	MSG_CONTINUE = 4,
 	MSG_READY = 5,
 	MSG_ERROR = 6,
+	MSG_FD = 7,
 };
+
+#define FD_SECCOMP_LISTENER 1
 
 /*
  * Ops. "in root" paths are resolved beneath the root register (OP_OPEN_ROOT)
@@ -88,6 +94,16 @@ enum capsa_op {
 	OP_WAIT_GATE = 30,     /* -  report READY, wait until `start` writes the fifo    */
 	OP_FIND_EXEC = 31,     /* -                               file, PATH             */
 	OP_EXEC = 32,          /* argc                            argv..., envp...       */
+	OP_SECCOMP = 33,       /* flags                           BPF program, hex       */
+	OP_TERMINAL = 34,      /* console fd, rows, cols, uid     -  after pivot_root    */
+	OP_SCHED = 35,         /* policy, flags, nice, prio, runtime, deadline, period   */
+	OP_IOPRIO = 36,        /* ioprio value                                           */
+	OP_AFFINITY = 37,      /* cpu mask words...                                      */
+	OP_PERSONALITY = 38,   /* persona                                                */
+	OP_MEMPOLICY = 39,     /* mode|flags, node mask words...                         */
+	OP_IDMAP = 40,         /* recursive                       target (in root), userns path */
+	OP_SAVE_DIR = 41,      /* -                               path (in root)         */
+	OP_COPY_UP = 42,       /* -                               path (in root)         */
 	OP_MAX
 };
 

@@ -7,11 +7,12 @@
  * (op index, errno, "syscall path") and the stage exits. It never writes to its
  * stdio, which belongs to the container.
  *
- *   capsa-stage <sync-fd>
+ *   capsa-stage <sync-fd> <n-extra>
  *
  * At entry fds 0-2 are the container's stdio, 3..sync-fd-1 are fds preserved
  * for the container (--preserve-fds), sync-fd is the SOCK_SEQPACKET socket to
- * Java. Everything above sync-fd was leaked by the parent and is closed first.
+ * Java, and the n-extra fds after it are the stage's own (the console socket).
+ * Everything above those was leaked by the parent and is closed first.
  *
  * It is single-threaded on purpose: unshare(CLONE_NEWUSER), setns() into a
  * mount namespace and the fork into a new pid namespace are only allowed, or
@@ -34,8 +35,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/uio.h>
+#include <termios.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -56,6 +64,7 @@ static int sync_fd = -1;
 static int root_fd = -1;  /* the root register: in-root paths resolve beneath it */
 static int gate_fd = -1;  /* the exec fifo, held until `start` writes to it */
 static int cur_op = -1;   /* index of the running op, for error reports */
+static int saved_dir = -1; /* the directory a tmpcopyup mount covers, still readable */
 static char exec_path[PATH_MAX];
 static volatile sig_atomic_t gate_signal;
 
@@ -93,20 +102,34 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 	_exit(1);
 }
 
-static void recv_exact(void *buf, size_t len, uint32_t want_type, int32_t *a)
+/* Waits until the runtime says to go on. */
+static void recv_continue(void)
 {
-	char pkt[16 + CAPSA_MAX_PACKET];
 	uint32_t hdr[4];
-	ssize_t n = recv(sync_fd, pkt, sizeof pkt, 0);
+	ssize_t n = recv(sync_fd, hdr, sizeof hdr, 0);
 
-	if (n < (ssize_t)sizeof hdr)
+	if (n != (ssize_t)sizeof hdr || hdr[0] != MSG_CONTINUE)
 		fail(n < 0 ? errno : EPROTO, "recv from the runtime");
-	memcpy(hdr, pkt, sizeof hdr);
-	if (hdr[0] != want_type || hdr[3] != (uint32_t)n - sizeof hdr || hdr[3] > len)
-		fail(EPROTO, "recv: unexpected message type %u", hdr[0]);
-	memcpy(buf, pkt + sizeof hdr, hdr[3]);
-	if (a)
-		*a = (int32_t)hdr[1];
+}
+
+/* Sends one fd to the runtime (SCM_RIGHTS) in a MSG_FD of the given kind. */
+static void send_fd(int kind, int fd)
+{
+	uint32_t hdr[4] = { MSG_FD, (uint32_t)kind, 0, 0 };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = hdr, .iov_len = sizeof hdr };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof control,
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
+		fail(errno, "send fd to the runtime");
 }
 
 /* Reads the whole program, which arrives in MSG_PROGRAM chunks. */
@@ -601,6 +624,297 @@ static void op_find_exec(const char *file, const char *path)
 	fail(denied ? EACCES : ENOENT, "exec %s: not found in PATH %s", file, path);
 }
 
+static int unhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Loads the seccomp filter that Java compiled with libseccomp. As runc does,
+ * it is loaded as late as it can be and before the gate: after it, only the
+ * gate's few syscalls (sendmsg, close, ppoll, read, rt_sigprocmask, execve)
+ * run. With a notify action the kernel hands back a listener fd, which goes
+ * to the runtime for the seccomp agent.
+ */
+static void op_seccomp(const struct op *o)
+{
+	struct sock_fprog prog;
+	const char *hex;
+	size_t n;
+	long r;
+
+	need(o, 1, 1);
+	hex = o->s[0];
+	n = strlen(hex);
+	if (n == 0 || n % (2 * sizeof(struct sock_filter)) != 0)
+		fail(EPROTO, "seccomp: bad program");
+	prog.len = (unsigned short)(n / (2 * sizeof(struct sock_filter)));
+	prog.filter = malloc(n / 2);
+	if (!prog.filter)
+		fail(ENOMEM, "seccomp");
+	for (size_t k = 0; k < n / 2; k++) {
+		int hi = unhex(hex[2 * k]), lo = unhex(hex[2 * k + 1]);
+
+		if (hi < 0 || lo < 0)
+			fail(EPROTO, "seccomp: bad program");
+		((unsigned char *)prog.filter)[k] = (unsigned char)(hi << 4 | lo);
+	}
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)o->i[0], &prog);
+	if (r < 0)
+		fail(errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
+	if ((unsigned long)o->i[0] & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+		send_fd(FD_SECCOMP_LISTENER, (int)r);
+		close((int)r);
+	}
+	free(prog.filter);
+}
+
+/*
+ * process.terminal: a pty from the container's own devpts (it runs after
+ * pivot_root), its master sent to the --console-socket, its slave made the
+ * controlling terminal, stdio and /dev/console.
+ */
+static void op_terminal(const struct op *o)
+{
+	int console, master, slave, unlock = 0, n;
+	char name[64];
+	struct winsize ws = { 0 };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct cmsghdr *c;
+
+	need(o, 4, 0);
+	console = (int)o->i[0];
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(errno, "open /dev/ptmx");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(errno, "unlock the pty");
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		fail(errno, "get the pty number");
+	snprintf(name, sizeof name, "/dev/pts/%d", n);
+	/* TIOCGPTPEER opens the slave through the master: no path to race on. */
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		fail(errno, "open the pty slave %s", name);
+	if (o->i[3] >= 0 && fchown(slave, (uid_t)o->i[3], (gid_t)-1) < 0)
+		fail(errno, "chown %s", name);
+	if (o->i[1] > 0 || o->i[2] > 0) {
+		ws.ws_row = (unsigned short)o->i[1];
+		ws.ws_col = (unsigned short)o->i[2];
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			fail(errno, "set the console size");
+	}
+	/* As runc does: the pty's name as the payload, the master as the fd. */
+	iov.iov_base = name;
+	iov.iov_len = strlen(name);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof master);
+	if (sendmsg(console, &msg, MSG_NOSIGNAL) < 0)
+		fail(errno, "send the pty master to the console socket");
+	close(master);
+	close(console);
+	if (setsid() < 0)
+		fail(errno, "setsid");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		fail(errno, "make %s the controlling terminal", name);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			fail(errno, "dup2 %s to fd %d", name, fd);
+	close(slave);
+	/* config-linux.md: /dev/console is a bind mount of the pty. */
+	n = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (n < 0)
+		fail(errno, "create /dev/console");
+	close(n);
+	if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		fail(errno, "bind %s on /dev/console", name);
+}
+
+/* The kernel's struct sched_attr (sched_setattr(2)); glibc has no wrapper. */
+struct capsa_sched_attr {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
+
+static void op_sched(const struct op *o)
+{
+	struct capsa_sched_attr a = { .size = sizeof a };
+
+	need(o, 7, 0);
+	a.sched_policy = (uint32_t)o->i[0];
+	a.sched_flags = (uint64_t)o->i[1];
+	a.sched_nice = (int32_t)o->i[2];
+	a.sched_priority = (uint32_t)o->i[3];
+	a.sched_runtime = (uint64_t)o->i[4];
+	a.sched_deadline = (uint64_t)o->i[5];
+	a.sched_period = (uint64_t)o->i[6];
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		fail(errno, "sched_setattr policy %u", a.sched_policy);
+}
+
+/* Copies one directory tree into another, keeping modes, owners and times. */
+static void copy_tree(int src, int dst, const char *where)
+{
+	int scan = dup(src);
+	DIR *d = scan < 0 ? NULL : fdopendir(scan);
+	struct dirent *e;
+
+	if (!d)
+		fail(errno, "tmpcopyup: read %s", where);
+	while ((e = readdir(d))) {
+		struct stat st;
+		struct timespec times[2];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			fail(errno, "tmpcopyup: stat %s/%s", where, e->d_name);
+		if (S_ISDIR(st.st_mode)) {
+			int s, t;
+
+			if (mkdirat(dst, e->d_name, 0700) < 0)
+				fail(errno, "tmpcopyup: mkdir %s/%s", where, e->d_name);
+			s = openat(src, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			t = openat(dst, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s < 0 || t < 0)
+				fail(errno, "tmpcopyup: open %s/%s", where, e->d_name);
+			copy_tree(s, t, e->d_name);
+			close(s);
+			close(t);
+		} else if (S_ISREG(st.st_mode)) {
+			int s = openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int t = openat(dst, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			char buf[65536];
+			ssize_t n;
+
+			if (s < 0 || t < 0)
+				fail(errno, "tmpcopyup: open %s/%s", where, e->d_name);
+			while ((n = read(s, buf, sizeof buf)) > 0)
+				if (write(t, buf, (size_t)n) != n)
+					fail(errno, "tmpcopyup: write %s/%s", where, e->d_name);
+			if (n < 0)
+				fail(errno, "tmpcopyup: read %s/%s", where, e->d_name);
+			close(s);
+			close(t);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(src, e->d_name, target, sizeof target - 1);
+
+			if (n < 0)
+				fail(errno, "tmpcopyup: readlink %s/%s", where, e->d_name);
+			target[n] = '\0';
+			if (symlinkat(target, dst, e->d_name) < 0)
+				fail(errno, "tmpcopyup: symlink %s/%s", where, e->d_name);
+		} else if (mknodat(dst, e->d_name, st.st_mode, st.st_rdev) < 0) {
+			fail(errno, "tmpcopyup: mknod %s/%s", where, e->d_name);
+		}
+		if (fchownat(dst, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			fail(errno, "tmpcopyup: chown %s/%s", where, e->d_name);
+		if (!S_ISLNK(st.st_mode) && fchmodat(dst, e->d_name, st.st_mode & 07777, 0) < 0)
+			fail(errno, "tmpcopyup: chmod %s/%s", where, e->d_name);
+		times[0] = st.st_atim;
+		times[1] = st.st_mtim;
+		if (utimensat(dst, e->d_name, times, AT_SYMLINK_NOFOLLOW) < 0)
+			fail(errno, "tmpcopyup: utimes %s/%s", where, e->d_name);
+	}
+	closedir(d);
+}
+
+/*
+ * tmpcopyup: before the tmpfs goes over a directory we keep an fd of it
+ * (OP_SAVE_DIR); covered, it is still readable through the fd, and
+ * OP_COPY_UP copies it into the new tmpfs.
+ */
+static void op_copy_up(const char *path)
+{
+	struct stat st;
+	int dst;
+
+	if (saved_dir < 0)
+		return;
+	dst = open_in_root(path, O_RDONLY | O_DIRECTORY);
+	if (dst < 0)
+		fail(errno, "open %s in the rootfs", path);
+	copy_tree(saved_dir, dst, path);
+	if (fstat(saved_dir, &st) == 0 && (fchown(dst, st.st_uid, st.st_gid) < 0 ||
+					   fchmod(dst, st.st_mode & 07777) < 0))
+		fail(errno, "tmpcopyup: chown/chmod %s", path);
+	close(dst);
+	close(saved_dir);
+	saved_dir = -1;
+}
+
+/*
+ * An idmapped mount (mount_setattr MOUNT_ATTR_IDMAP) can only be made of a
+ * detached mount: clone the mount at the target, idmap the clone, unmount the
+ * original and put the clone in its place.
+ */
+static void op_idmap(const struct op *o)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+	unsigned int rec = o->i[0] ? AT_RECURSIVE : 0;
+	char proc[64];
+	int fd, tree, userns;
+
+	need(o, 1, 2);
+	userns = open(o->s[1], O_RDONLY | O_CLOEXEC);
+	if (userns < 0)
+		fail(errno, "open %s", o->s[1]);
+	attr.userns_fd = (uint64_t)userns;
+	fd = open_in_root(o->s[0], O_PATH);
+	if (fd < 0)
+		fail(errno, "open %s in the rootfs", o->s[0]);
+	tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+	if (tree < 0)
+		fail(errno, "open_tree %s", o->s[0]);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+		fail(errno, "mount_setattr MOUNT_ATTR_IDMAP %s", o->s[0]);
+	fd_path(proc, sizeof proc, fd);
+	if (umount2(proc, MNT_DETACH) < 0)
+		fail(errno, "umount %s", o->s[0]);
+	close(fd);
+	fd = open_in_root(o->s[0], O_PATH);
+	if (fd < 0)
+		fail(errno, "open %s in the rootfs", o->s[0]);
+	if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(errno, "move_mount %s", o->s[0]);
+	close(tree);
+	close(fd);
+	close(userns);
+}
+
+static void op_mask(const struct op *o, int is_mempolicy)
+{
+	unsigned long mask[16] = { 0 };
+	uint32_t first = is_mempolicy ? 1 : 0;
+	uint32_t words = o->ni - first;
+
+	if (words > 16)
+		fail(EPROTO, "mask too long");
+	for (uint32_t k = 0; k < words; k++)
+		mask[k] = (unsigned long)o->i[first + k];
+	if (is_mempolicy) {
+		if (syscall(SYS_set_mempolicy, (int)o->i[0], words ? mask : NULL,
+			    words ? (unsigned long)words * 64 + 1 : 0) < 0)
+			fail(errno, "set_mempolicy mode 0x%llx", (unsigned long long)o->i[0]);
+	} else if (sched_setaffinity(0, sizeof mask, (cpu_set_t *)mask) < 0) {
+		fail(errno, "sched_setaffinity");
+	}
+}
+
 static int kills_by_default(int sig)
 {
 	switch (sig) {
@@ -730,11 +1044,9 @@ static void run(const struct op *o)
 		break;
 	}
 	case OP_SYNC: {
-		char none[1];
-
 		need(o, 1, 0);
 		send_msg(MSG_SYNC, (int32_t)o->i[0], 0, NULL, 0);
-		recv_exact(none, 0, MSG_CONTINUE, NULL);
+		recv_continue();
 		break;
 	}
 	case OP_OPEN_ROOT: {
@@ -889,6 +1201,46 @@ static void run(const struct op *o)
 	case OP_EXEC:
 		op_exec(o);
 		break;
+	case OP_SECCOMP:
+		op_seccomp(o);
+		break;
+	case OP_TERMINAL:
+		op_terminal(o);
+		break;
+	case OP_SCHED:
+		op_sched(o);
+		break;
+	case OP_IOPRIO:
+		need(o, 1, 0);
+		/* ioprio_set(IOPRIO_WHO_PROCESS, self, value) */
+		if (syscall(SYS_ioprio_set, 1, 0, (int)o->i[0]) < 0)
+			fail(errno, "ioprio_set 0x%llx", (unsigned long long)o->i[0]);
+		break;
+	case OP_AFFINITY:
+		op_mask(o, 0);
+		break;
+	case OP_PERSONALITY:
+		need(o, 1, 0);
+		if (personality((unsigned long)o->i[0]) < 0)
+			fail(errno, "personality 0x%llx", (unsigned long long)o->i[0]);
+		break;
+	case OP_MEMPOLICY:
+		need(o, 1, 0);
+		op_mask(o, 1);
+		break;
+	case OP_IDMAP:
+		op_idmap(o);
+		break;
+	case OP_SAVE_DIR:
+		need(o, 0, 1);
+		saved_dir = open_in_root(o->s[0], O_RDONLY | O_DIRECTORY);
+		if (saved_dir < 0 && errno != ENOENT)
+			fail(errno, "open %s in the rootfs", o->s[0]);
+		break;
+	case OP_COPY_UP:
+		need(o, 0, 1);
+		op_copy_up(o->s[0]);
+		break;
 	default:
 		fail(EPROTO, "unknown op %u", o->code);
 	}
@@ -901,13 +1253,20 @@ int main(int argc, char **argv)
 	struct op *ops;
 	char *prog;
 
-	if (argc != 2)
+	int extra;
+
+	if (argc != 3)
 		return 2;
 	sync_fd = atoi(argv[1]);
-	if (sync_fd < 3 || fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+	extra = atoi(argv[2]);
+	if (sync_fd < 3 || extra < 0 || fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		return 2;
-	/* Whatever the parent leaked above our socket must not reach the container. */
-	if (close_range((unsigned)sync_fd + 1, ~0u, 0) < 0)
+	/* Our own fds (a console socket) sit after the sync socket; none may reach the container. */
+	for (int fd = sync_fd + 1; fd <= sync_fd + extra; fd++)
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			fail(errno, "fd %d", fd);
+	/* Whatever the parent leaked above them must not reach the container either. */
+	if (close_range((unsigned)(sync_fd + extra + 1), ~0u, 0) < 0)
 		fail(errno, "close_range");
 	prctl(PR_SET_NAME, "capsa:init", 0, 0, 0);
 	prog = read_program(&len);
