@@ -16,12 +16,15 @@ dest=$(cd "$dest" && pwd -P)
 cp "$target/capsa.jar" "$dest/capsa.jar.new" && mv "$dest/capsa.jar.new" "$dest/capsa.jar"
 cp "$target/native/libcapsa.so" "$dest/libcapsa.so.new" && mv "$dest/libcapsa.so.new" "$dest/libcapsa.so"
 echo "$java_home/bin/java" > "$dest/java"
+# The spec's JSON schemas, read as files (see SchemaValidator.read).
+mkdir -p "$dest/schema"
+cp "$target/classes/dev/capsa/spec/schema/"*.json "$dest/schema/"
 rm -f "$dest/capsa.aot"
 train=$(mktemp -d)
 trap 'rm -rf "$train"' EXIT
 "$java_home/bin/java" -XX:AOTCacheOutput="$dest/capsa.aot" -Xlog:aot=warning,cds=warning \
   -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED \
-  -Dcapsa.lib="$dest/libcapsa.so" -cp "$dest/capsa.jar" dev.capsa.cli.Main __train "$train" \
+  -Dcapsa.home="$dest" -cp "$dest/capsa.jar" dev.capsa.cli.Main __train "$train" \
   >/dev/null 2>"$train.log" || { cat "$train.log" >&2; exit 1; }
 # The JVM that writes the cache says "Picked up JAVA_TOOL_OPTIONS"; show only real trouble.
 grep -v '^Picked up JAVA_TOOL_OPTIONS' "$train.log" >&2 || true

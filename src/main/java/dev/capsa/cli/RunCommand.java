@@ -53,6 +53,7 @@ final class RunCommand implements Command {
       // When the stage's first process exits, the container process becomes ours to reap.
       Native.setChildSubreaper();
     }
+    Log.debug("subreaper");
     Container c = Creator.create(g.store(), id, CreateCommand.options(a, !detach));
     int pid = c.load().pid();
     if (!detach) {
@@ -67,10 +68,13 @@ final class RunCommand implements Command {
     if (detach) {
       return 0;
     }
+    Log.debug("started");
     int status = Native.waitPid(pid, false);
+    Log.debug("container process exited");
     if (!a.flag("keep")) {
       Lifecycle.delete(g.store(), id, true);
     }
+    Log.debug("deleted");
     return exitCode(status);
   }
 

@@ -1,6 +1,7 @@
 package dev.capsa.cli;
 
 import dev.capsa.json.Json;
+import dev.capsa.log.Times;
 import dev.capsa.linux.Native;
 import dev.capsa.runtime.ContainerState;
 import dev.capsa.runtime.ProcStat;
@@ -15,7 +16,6 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -40,16 +40,29 @@ final class Training {
     Path bundle = Files.createDirectories(dir.resolve("bundle"));
     Files.createDirectories(bundle.resolve("rootfs"));
     Main.run(List.of("spec", "--bundle", bundle.toString()), sink);
-    Spec spec = ConfigParser.parse(Files.readString(bundle.resolve("config.json")));
     Map<String, Object> tree = DefaultSpec.standard();
-    tree.remove("hostname");
-    ConfigParser.parse(Json.write(tree));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> process = (Map<String, Object>) tree.get("process");
+    process.put("terminal", false);
+    process.put("oomScoreAdj", 100);
+    process.put("user", Map.of("uid", 1000, "gid", 1000, "umask", 18, "additionalGids", List.of(5)));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> linux = (Map<String, Object>) tree.get("linux");
+    linux.put("sysctl", Map.of("net.ipv4.ip_forward", "1"));
+    linux.put("devices", List.of(Map.of("path", "/dev/fuse", "type", "c", "major", 10, "minor", 229)));
+    linux.put("rootfsPropagation", "private");
+    @SuppressWarnings("unchecked")
+    List<Object> mounts = (List<Object>) tree.get("mounts");
+    mounts.add(Map.of("destination", "/data", "type", "none", "source", dir.toString(),
+        "options", List.of("rbind", "ro", "rprivate", "rnosuid")));
+    Spec spec = ConfigParser.parse(Json.write(tree));
     try {
       SetupCompiler.compile(new SetupCompiler.Request(spec, bundle, dir.resolve("fifo"), false),
           SetupCompiler.Host.current()).program().encode();
     } catch (RuntimeException e) {
       // A host without cgroups: the rest of the path was still walked.
     }
+    loadEveryClass();
     Native.strerror(1);
     StageCheck.run(dir.resolve("missing").toString());
     ProcStat.read((int) ProcessHandle.current().pid());
@@ -58,7 +71,7 @@ final class Training {
     Path root = dir.resolve("root");
     Path c = Files.createDirectories(root.resolve("train"));
     ContainerState s = new ContainerState("train", Status.CREATED, 0, 0, 0, bundle.toString(),
-        bundle.resolve("rootfs").toString(), Instant.now().toString(), Map.of("a", "b"));
+        bundle.resolve("rootfs").toString(), Times.now(), Map.of("a", "b"));
     Files.writeString(c.resolve("state.json"), s.toJson());
     String r = root.toString();
     Main.run(List.of("--root", r, "state", "train"), sink);
@@ -79,5 +92,32 @@ final class Training {
       dev.capsa.log.Log.redirectStderr(err);
     }
     return 0;
+  }
+
+  /**
+   * Loads (without initializing) every class in capsa's jar. A class missing
+   * from the AOT cache makes the JVM open the jar, which alone costs ~15 ms;
+   * the code paths above do not reach every class (run, errors, ...).
+   */
+  private static void loadEveryClass() throws IOException {
+    ClassLoader loader = Training.class.getClassLoader();
+    Path jar;
+    try {
+      jar = Path.of(Training.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IOException(e);
+    }
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+      for (java.util.Enumeration<? extends java.util.zip.ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
+        String name = e.nextElement().getName();
+        if (name.startsWith("dev/capsa/") && name.endsWith(".class")) {
+          try {
+            Class.forName(name.substring(0, name.length() - 6).replace('/', '.'), false, loader);
+          } catch (ClassNotFoundException | LinkageError ex) {
+            throw new IOException("loading " + name + ": " + ex, ex);
+          }
+        }
+      }
+    }
   }
 }

@@ -18,8 +18,8 @@ public final class Native {
   private Native() {}
 
   /**
-   * Where libcapsa.so is: {@code -Dcapsa.lib}, else {@code lib/libcapsa.so}
-   * under {@code -Dcapsa.home}.
+   * Where libcapsa.so is: {@code -Dcapsa.lib}, else in {@code -Dcapsa.home}
+   * (the directory build/package.sh fills, e.g. target/capsa).
    */
   static Path library() {
     String lib = System.getProperty("capsa.lib");
@@ -30,7 +30,7 @@ public final class Native {
     if (home == null) {
       throw new IllegalStateException("capsa.lib is not set: start capsa through bin/capsa");
     }
-    Path path = Path.of(home, "lib", "libcapsa.so");
+    Path path = Path.of(home, "libcapsa.so");
     if (!Files.exists(path)) {
       throw new IllegalStateException(path + " is missing: run make");
     }

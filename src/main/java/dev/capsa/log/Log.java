@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,6 +24,8 @@ public final class Log {
   private static boolean json;
   private static boolean debug;
   private static PrintStream stderr = System.err;
+  /** When the log was first used, near the start of main: debug lines show the time since. */
+  private static final long T0 = System.nanoTime();
 
   private Log() {}
 
@@ -52,7 +53,8 @@ public final class Log {
 
   public static void debug(String msg) {
     if (debug) {
-      log(Level.DEBUG, msg);
+      long us = (System.nanoTime() - T0) / 1000;
+      log(Level.DEBUG, "[+" + us / 1000 + "." + (us % 1000) / 100 + "ms] " + msg);
     }
   }
 
@@ -72,7 +74,7 @@ public final class Log {
     String name = level == Level.WARNING ? "warning" : level.name().toLowerCase(java.util.Locale.ROOT);
     if (file != null) {
       String line;
-      String time = Instant.now().toString();
+      String time = Times.now();
       if (json) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("level", name);

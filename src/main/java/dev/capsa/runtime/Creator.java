@@ -6,6 +6,7 @@ import dev.capsa.linux.Native;
 import dev.capsa.linux.Signals;
 import dev.capsa.linux.SyscallException;
 import dev.capsa.log.Log;
+import dev.capsa.log.Times;
 import dev.capsa.setup.Op;
 import dev.capsa.setup.Program;
 import dev.capsa.setup.SetupCompiler;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -53,18 +53,25 @@ public final class Creator {
 
   private Container run() {
     StateStore.checkId(id);
+    Log.debug("id checked");
     Path bundle = options.bundle().toAbsolutePath().normalize();
-    Spec spec = ConfigParser.parse(readConfig(bundle));
+    String config = readConfig(bundle);
+    Log.debug("read config.json");
+    Spec spec = ConfigParser.parse(config);
+    Log.debug("parsed and validated config.json");
     if (options.consoleSocket() != null && (spec.process() == null || !spec.process().terminal())) {
       throw new ContainerException(
           "--console-socket: the container has no terminal (process.terminal is not true)");
     }
     Path fifo = store.root().resolve(id).resolve(Container.FIFO);
+    SetupCompiler.Host host = SetupCompiler.Host.current();
+    Log.debug("host read");
     SetupCompiler.Result compiled = SetupCompiler.compile(
-        new SetupCompiler.Request(spec, bundle, fifo, options.noPivot()), SetupCompiler.Host.current());
+        new SetupCompiler.Request(spec, bundle, fifo, options.noPivot()), host);
     compiled.warnings().forEach(Log::warn);
     program = compiled.program();
-    if (Log.debugEnabled()) {
+    Log.debug("compiled " + program.size() + " ops");
+    if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
       Log.debug("setup program of " + id + ":\n" + program);
     }
 
@@ -75,11 +82,12 @@ public final class Creator {
     try (Container.Lock lock = container.lockNew()) {
       ContainerState state = new ContainerState(id, Status.CREATING, 0, 0,
           (int) ProcessHandle.current().pid(), bundle.toString(),
-          bundle.resolve(spec.root().path()).normalize().toString(), Instant.now().toString(),
+          bundle.resolve(spec.root().path()).normalize().toString(), Times.now(),
           spec.annotations() == null ? Map.of() : spec.annotations());
       container.save(state);
       Native.mkfifo(fifo.toString(), 0600);
       follow();
+      Log.debug("container process " + pid + " waits at the gate");
       ProcStat stat = ProcStat.read(pid);
       if (stat == null || stat.exited()) {
         throw new ContainerException("the container process exited during create");
@@ -118,6 +126,7 @@ public final class Creator {
   private void follow() {
     session = StageSession.spawn(options.preserveFds());
     session.sendProgram(program.encode());
+    Log.debug("native stage " + session.stagePid() + " started");
     while (true) {
       StageSession.Message m = session.next();
       switch (m.type()) {

@@ -25,7 +25,10 @@ public final class ConfigParser {
     } catch (JsonException e) {
       throw new SpecException("config.json: " + e.getMessage());
     }
-    List<String> errors = SchemaValidator.config().validate(tree);
+    dev.capsa.log.Log.debug("json parsed");
+    SchemaValidator v = SchemaValidator.config();
+    dev.capsa.log.Log.debug("schema loaded");
+    List<String> errors = v.validate(tree);
     if (!errors.isEmpty()) {
       throw new SpecException("config.json: " + String.join("; ", errors));
     }
