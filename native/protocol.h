@@ -24,6 +24,8 @@
  *                                                      errno 0: no syscall failed
  *  stage->Java   MSG_FD          kind         0        -  with one fd in SCM_RIGHTS
  *                                                      (kind 1: seccomp listener)
+ *  stage->Java   MSG_EXIT        wait status  0        -  the child of a waiting
+ *                                                      OP_FORK has exited
  *
  * The program, all integers little-endian:
  *
@@ -50,6 +52,7 @@ enum capsa_msg_type {
 	MSG_READY = 5,
 	MSG_ERROR = 6,
 	MSG_FD = 7,
+	MSG_EXIT = 8,
 };
 
 #define FD_SECCOMP_LISTENER 1
@@ -64,7 +67,8 @@ enum capsa_msg_type {
 enum capsa_op {
 	OP_UNSHARE = 1,        /* flags                                                  */
 	OP_SETNS = 2,          /* nstype                          path                   */
-	OP_FORK = 3,           /* -  parent reports the child's pid and exits            */
+	OP_FORK = 3,           /* wait  parent reports the child's pid (and, with wait,  */
+	                       /*       its exit status) and exits; child calls setsid  */
 	OP_SYNC = 4,           /* tag                                                    */
 	OP_OPEN_ROOT = 5,      /* -                               host path              */
 	OP_MOUNT = 6,          /* flags, target kind, create      source, target, fstype, data */

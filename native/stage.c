@@ -39,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -722,8 +723,7 @@ static void op_terminal(const struct op *o)
 		fail(errno, "send the pty master to the console socket");
 	close(master);
 	close(console);
-	if (setsid() < 0)
-		fail(errno, "setsid");
+	/* We are a session leader since the fork (OP_FORK). */
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		fail(errno, "make %s the controlling terminal", name);
 	for (int fd = 0; fd < 3; fd++)
@@ -1033,14 +1033,28 @@ static void run(const struct op *o)
 		break;
 	}
 	case OP_FORK: {
-		pid_t pid = fork();
+		pid_t pid;
+		int status;
 
+		need(o, 1, 0);
+		pid = fork();
 		if (pid < 0)
 			fail(errno, "fork");
 		if (pid > 0) {
 			send_msg(MSG_PID, pid, 0, NULL, 0);
+			if (o->i[0]) {
+				while (waitpid(pid, &status, 0) < 0)
+					if (errno != EINTR)
+						fail(errno, "waitpid %d", (int)pid);
+				send_msg(MSG_EXIT, status, 0, NULL, 0);
+			}
 			_exit(0);
 		}
+		/* Like runc's init: a session of its own, away from the caller's
+		 * terminal and process group (a Ctrl-C at `capsa create` must not
+		 * reach the container). */
+		if (setsid() < 0)
+			fail(errno, "setsid");
 		break;
 	}
 	case OP_SYNC: {

@@ -38,20 +38,70 @@ public final class Native {
   }
 
   /**
-   * Starts the native stage from its sealed memfd copy, with the caller's stdio,
-   * the fds 3..3+preserve-1 and {@code syncFd} as fd 3+preserve.
+   * Starts the native stage from its sealed memfd copy: fds 3..3+preserve-1 as
+   * they are, {@code syncFd} as fd 3+preserve, then {@code extra} (may be null),
+   * and the caller's stdio unless {@code stdio} (may be null; -1 keeps one) says
+   * otherwise.
    *
    * @return the stage's pid
    */
-  public static native int spawnStage(int syncFd, int preserve);
+  public static native int spawnStage(int syncFd, int preserve, int[] extra, int[] stdio);
 
   /** A SOCK_SEQPACKET socketpair, both ends close-on-exec. */
   public static native int[] socketPair();
 
   public static native void send(int fd, byte[] buf, int off, int len);
 
-  /** @return bytes received, 0 at the end of the stream, -1 if the timeout passed */
-  public static native int recv(int fd, byte[] buf, int timeoutMillis);
+  /**
+   * @param fdOut gets an fd that came with the message (SCM_RIGHTS), or -1; may be null
+   * @return bytes received, 0 at the end of the stream, -1 if the timeout passed
+   */
+  public static native int recv(int fd, byte[] buf, int timeoutMillis, int[] fdOut);
+
+  /** A connected AF_UNIX stream socket. */
+  public static native int connectUnix(String path);
+
+  /** Sends {@code data} with {@code fds} (SCM_RIGHTS). */
+  public static native void sendFds(int socket, byte[] data, int[] fds);
+
+  /** open(2) with O_CLOEXEC added. */
+  public static native int open(String path, int flags);
+
+  /** @return bytes read, 0 at the end (EIO of a closed pty counts as the end) */
+  public static native int read(int fd, byte[] buf);
+
+  public static native void write(int fd, byte[] buf, int off, int len);
+
+  public static native boolean isatty(int fd);
+
+  /** Puts a terminal in raw mode; returns the settings to restore. */
+  public static native byte[] makeRaw(int fd);
+
+  public static native void restoreTerminal(int fd, byte[] saved);
+
+  /** @return {rows, cols} */
+  public static native int[] windowSize(int fd);
+
+  public static native void setWindowSize(int fd, int rows, int cols);
+
+  /** seccomp_init(3) with the default action; the handle is for the calls below. */
+  public static native long seccompInit(int defaultAction);
+
+  public static native void seccompRelease(long ctx);
+
+  /** Adds an architecture by libseccomp's name; false when libseccomp does not know it. */
+  public static native boolean seccompArchAdd(long ctx, String name);
+
+  /** A syscall's number on this architecture, or -1 when it has none. */
+  public static native int seccompSyscall(String name);
+
+  public static native void seccompRule(long ctx, int action, int syscall, int[] index, int[] op,
+      long[] value, long[] valueTwo);
+
+  public static native void seccompAttr(long ctx, int attr, int value);
+
+  /** The filter as struct sock_filter[]. */
+  public static native byte[] seccompExport(long ctx);
 
   public static native void close(int fd);
 

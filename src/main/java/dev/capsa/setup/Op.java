@@ -42,9 +42,14 @@ public sealed interface Op {
     public String[] strings() { return new String[] {path}; }
   }
 
-  /** fork(2): the parent reports the child's pid and exits; the child goes on. */
-  record Fork() implements Op {
+  /**
+   * fork(2): the child becomes a session leader and goes on; the parent reports
+   * the child's pid and exits, or, with {@code wait}, first waits for the child
+   * and reports its wait status (for hooks run through the stage).
+   */
+  record Fork(boolean wait) implements Op {
     public int code() { return 3; }
+    public long[] ints() { return new long[] {wait ? 1 : 0}; }
   }
 
   /** Stops until the runtime answers; {@code tag} says why. */
@@ -157,7 +162,11 @@ public sealed interface Op {
   record SetGroups(List<Long> gids) implements Op {
     public int code() { return 20; }
     public long[] ints() {
-      return gids.stream().mapToLong(Long::longValue).toArray();
+      long[] out = new long[gids.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = gids.get(i);
+      }
+      return out;
     }
   }
 
@@ -223,6 +232,84 @@ public sealed interface Op {
   record FindExec(String file, String path) implements Op {
     public int code() { return 31; }
     public String[] strings() { return new String[] {file, path}; }
+  }
+
+  /** Loads a seccomp filter; with SECCOMP_FILTER_FLAG_NEW_LISTENER sends the listener fd to Java. */
+  record Seccomp(long flags, String bpfHex) implements Op {
+    public int code() { return 33; }
+    public long[] ints() { return new long[] {flags}; }
+    public String[] strings() { return new String[] {bpfHex}; }
+  }
+
+  /** A pty from the container's devpts, its master sent over {@code consoleFd} (after pivot_root). */
+  record Terminal(int consoleFd, long rows, long cols, long uid) implements Op {
+    public int code() { return 34; }
+    public long[] ints() { return new long[] {consoleFd, rows, cols, uid}; }
+  }
+
+  /** sched_setattr(2). */
+  record Sched(int policy, long flags, int nice, int priority, long runtime, long deadline,
+      long period) implements Op {
+    public int code() { return 35; }
+    public long[] ints() {
+      return new long[] {policy, flags, nice, priority, runtime, deadline, period};
+    }
+  }
+
+  /** ioprio_set(2) of the process itself. */
+  record IoPrio(int value) implements Op {
+    public int code() { return 36; }
+    public long[] ints() { return new long[] {value}; }
+  }
+
+  /** sched_setaffinity(2) with a CPU mask (64 CPUs a word). */
+  record Affinity(List<Long> mask) implements Op {
+    public int code() { return 37; }
+    public long[] ints() {
+      long[] out = new long[mask.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = mask.get(i);
+      }
+      return out;
+    }
+  }
+
+  /** personality(2). */
+  record Personality(long persona) implements Op {
+    public int code() { return 38; }
+    public long[] ints() { return new long[] {persona}; }
+  }
+
+  /** set_mempolicy(2): mode with its flags, and a node mask (64 nodes a word). */
+  record MemPolicy(long mode, List<Long> nodes) implements Op {
+    public int code() { return 39; }
+    public long[] ints() {
+      long[] out = new long[nodes.size() + 1];
+      out[0] = mode;
+      for (int i = 0; i < nodes.size(); i++) {
+        out[i + 1] = nodes.get(i);
+      }
+      return out;
+    }
+  }
+
+  /** Replaces the mount at {@code target} (in root) by an idmapped clone of it. */
+  record Idmap(String target, String usernsPath, boolean recursive) implements Op {
+    public int code() { return 40; }
+    public long[] ints() { return new long[] {recursive ? 1 : 0}; }
+    public String[] strings() { return new String[] {target, usernsPath}; }
+  }
+
+  /** Keeps an fd of a directory (in root) that a tmpcopyup mount is about to cover. */
+  record SaveDir(String path) implements Op {
+    public int code() { return 41; }
+    public String[] strings() { return new String[] {path}; }
+  }
+
+  /** Copies the saved directory into the new mount at {@code path}. */
+  record CopyUp(String path) implements Op {
+    public int code() { return 42; }
+    public String[] strings() { return new String[] {path}; }
   }
 
   /** execve(2) of the file FindExec resolved. */

@@ -38,11 +38,34 @@ import java.util.Set;
  */
 public final class SetupCompiler {
 
-  /** What the compiler needs to know of the host. */
-  public record Host(int lastCap, long boundingSet, List<Hierarchy> cgroups) {
+  /**
+   * What the compiler needs to know of the host.
+   *
+   * @param apparmor AppArmor is enabled
+   * @param selinux SELinux is enabled
+   * @param resctrl the resctrl filesystem (Intel RDT) is mounted
+   */
+  public record Host(int lastCap, long boundingSet, List<Hierarchy> cgroups, boolean apparmor,
+      boolean selinux, boolean resctrl) {
+
+    /** A host without AppArmor, SELinux or resctrl. */
+    public Host(int lastCap, long boundingSet, List<Hierarchy> cgroups) {
+      this(lastCap, boundingSet, cgroups, false, false, false);
+    }
+
     /** Reads this host (and this process's capabilities). */
     public static Host current() {
-      return new Host(Capabilities.lastCap(), readBoundingSet(), Hierarchy.ofHost());
+      return new Host(Capabilities.lastCap(), readBoundingSet(), Hierarchy.ofHost(),
+          apparmorEnabled(), Files.exists(Path.of("/sys/fs/selinux/enforce")),
+          Files.exists(Path.of("/sys/fs/resctrl/schemata")));
+    }
+
+    private static boolean apparmorEnabled() {
+      try {
+        return Files.readString(Path.of("/sys/module/apparmor/parameters/enabled")).startsWith("Y");
+      } catch (IOException e) {
+        return false;
+      }
     }
 
     private static long readBoundingSet() {
@@ -65,8 +88,25 @@ public final class SetupCompiler {
    * @param bundle the bundle directory, absolute
    * @param fifo the exec fifo that {@code start} writes, absolute
    * @param noPivot use MS_MOVE and chroot instead of pivot_root (--no-pivot)
+   * @param consoleFd the stage's fd of the console socket, or -1 without a terminal
+   * @param idmapUserns the user namespace (path) made for each mount's own idmapping,
+   *     by mount index
    */
-  public record Request(Spec spec, Path bundle, Path fifo, boolean noPivot) {}
+  public record Request(Spec spec, Path bundle, Path fifo, boolean noPivot, int consoleFd,
+      Map<Integer, String> idmapUserns) {
+
+    /** A container without a terminal or idmapped mounts of their own mapping. */
+    public Request(Spec spec, Path bundle, Path fifo, boolean noPivot) {
+      this(spec, bundle, fifo, noPivot, -1, Map.of());
+    }
+  }
+
+  /** Why the container process stops and asks Java to act (Op.Sync tags). */
+  public static final int SYNC_USERNS = 1;
+  /** After the fork: the container's namespaces exist (net devices move in). */
+  public static final int SYNC_NAMESPACES = 2;
+  /** Before pivot_root: the prestart, createRuntime and createContainer hooks. */
+  public static final int SYNC_HOOKS = 3;
 
   /** The program and the warnings the spec asks for (capabilities that cannot be granted). */
   public record Result(Program program, List<String> warnings) {}
@@ -80,7 +120,7 @@ public final class SetupCompiler {
 
   /** Namespaces are joined in this order; mount last, as its paths would change. */
   private static final List<String> JOIN_ORDER =
-      List.of("ipc", "uts", "network", "pid", "cgroup", "mount");
+      List.of("ipc", "uts", "network", "pid", "cgroup", "time", "mount");
 
   /** config-linux.md "Default Devices" that are device nodes: path, major, minor. */
   private static final Object[][] DEFAULT_DEVICES = {
@@ -130,27 +170,66 @@ public final class SetupCompiler {
       throw new SpecException("process.args: at least one entry (the program) is required");
     }
     absolute(process.cwd(), "process.cwd");
+    if (process.terminal() && request.consoleFd() < 0) {
+      throw new SpecException("process.terminal: a terminal needs --console-socket"
+          + " (or capsa run in the foreground)");
+    }
     Path rootfs = rootfs();
     readNamespaces();
+    Linux linux = spec.linux();
 
-    enterNamespaces();
-    program.add("linux.namespaces", new Op.Fork());
-
-    // From here on: the container process.
+    // The fifo is opened while we are still root of the host: in a user
+    // namespace the state directory is out of reach.
+    program.add("(exec fifo)", new Op.OpenGate(request.fifo().toString()));
     if (process.oomScoreAdj() != null) {
       program.add("process.oomScoreAdj",
           new Op.WriteFile("/proc/self/oom_score_adj", process.oomScoreAdj().toString(), false));
     }
-    program.add("(exec fifo)", new Op.OpenGate(request.fifo().toString()));
+    if (process.execCPUAffinity() != null && process.execCPUAffinity().initial() != null) {
+      program.add("process.execCPUAffinity.initial", new Op.Affinity(
+          ProcessAttributes.cpuMask(process.execCPUAffinity().initial(),
+              "process.execCPUAffinity.initial")));
+    }
+    enterUserNamespace();
+    enterNamespaces();
+    if (linux != null && linux.timeOffsets() != null) {
+      program.add("linux.timeOffsets", new Op.WriteFile("/proc/self/timens_offsets",
+          timeOffsets(linux.timeOffsets()), false));
+    }
+    program.add("linux.namespaces", new Op.Fork(false));
+
+    // From here on: the container process.
+    if (linux != null && linux.netDevices() != null && !linux.netDevices().isEmpty()) {
+      program.add("linux.netDevices", new Op.Sync(SYNC_NAMESPACES));
+    }
     prepareRootfs(rootfs, process);
     utsNames();
+    if (!spec.hooks().prestart().isEmpty() || !spec.hooks().createRuntime().isEmpty()
+        || !spec.hooks().createContainer().isEmpty()) {
+      program.add("hooks", new Op.Sync(SYNC_HOOKS));
+    }
     program.add("root.path", request.noPivot()
         ? new Op.MoveRoot(rootfs.toString())
         : new Op.PivotRoot(rootfs.toString()));
     program.add("root.path", new Op.OpenRoot("/"));
+    if (process.terminal()) {
+      Spec.ConsoleSize size = process.consoleSize();
+      long uid = process.user() == null ? 0 : process.user().uid();
+      program.add("process.terminal", new Op.Terminal(request.consoleFd(),
+          size == null ? 0 : size.height(), size == null ? 0 : size.width(), uid));
+    }
     finishRootfs();
+    ProcessAttributes.compile(process, linux, program);
     rlimits(process);
     program.add("process.cwd", new Op.Chdir(process.cwd()));
+    // Without no_new_privs, loading seccomp needs CAP_SYS_ADMIN: load it while
+    // we still have it, before the credentials change (runc's order).
+    Op seccomp = linux == null || linux.seccomp() == null
+        ? null
+        : new dev.capsa.seccomp.SeccompCompiler(linux.seccomp()).op();
+    if (seccomp != null && !process.noNewPrivileges()) {
+      program.add("linux.seccomp", seccomp);
+    }
     credentials(process);
     if (process.user() != null && process.user().umask() != null) {
       program.add("process.user.umask", new Op.Umask(process.user().umask()));
@@ -158,51 +237,80 @@ public final class SetupCompiler {
     if (process.noNewPrivileges()) {
       program.add("process.noNewPrivileges", new Op.NoNewPrivs());
     }
+    if (process.execCPUAffinity() != null && process.execCPUAffinity().finalCpus() != null
+        && !process.execCPUAffinity().finalCpus().isEmpty()) {
+      program.add("process.execCPUAffinity.final", new Op.Affinity(
+          ProcessAttributes.cpuMask(process.execCPUAffinity().finalCpus(),
+              "process.execCPUAffinity.final")));
+    }
     List<String> env = process.env() == null ? List.of() : process.env();
     List<String> args = process.args();
     program.add("process.args", new Op.FindExec(args.get(0), pathOf(env)));
+    // As late as possible, so that few syscalls run under the filter: those
+    // of the gate, and execve.
+    if (seccomp != null && process.noNewPrivileges()) {
+      program.add("linux.seccomp", seccomp);
+    }
     program.add("(start)", new Op.WaitGate());
     program.add("process.args", new Op.Exec(args, env));
   }
 
-  /** Fields that capsa does not apply yet: an error, never ignored. */
+  /** Fields that capsa does not apply (yet, or on this host): an error, never ignored. */
   private void refuseUnsupported() {
     Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("hooks", spec.hooks());
-    Spec.Process p = spec.process();
-    if (p != null) {
-      fields.put("process.terminal", p.terminal() ? Boolean.TRUE : null);
-      fields.put("process.apparmorProfile", p.apparmorProfile());
-      fields.put("process.selinuxLabel", p.selinuxLabel());
-      fields.put("process.scheduler", p.scheduler());
-      fields.put("process.ioPriority", p.ioPriority());
-      fields.put("process.execCPUAffinity", p.execCPUAffinity());
-      fields.put("process.commandLine", p.commandLine());
-    }
     Linux l = spec.linux();
     if (l != null) {
-      fields.put("linux.uidMappings", l.uidMappings());
-      fields.put("linux.gidMappings", l.gidMappings());
-      fields.put("linux.timeOffsets", l.timeOffsets());
-      fields.put("linux.netDevices", l.netDevices());
       fields.put("linux.cgroupsPath", l.cgroupsPath());
       fields.put("linux.resources", l.resources());
-      fields.put("linux.seccomp", l.seccomp());
-      fields.put("linux.mountLabel", l.mountLabel());
-      fields.put("linux.intelRdt", l.intelRdt());
-      fields.put("linux.memoryPolicy", l.memoryPolicy());
-      fields.put("linux.personality", l.personality());
-    }
-    for (int i = 0; i < spec.mounts().size(); i++) {
-      Spec.Mount m = spec.mounts().get(i);
-      fields.put("mounts[" + i + "].uidMappings", m.uidMappings());
-      fields.put("mounts[" + i + "].gidMappings", m.gidMappings());
     }
     for (Map.Entry<String, Object> e : fields.entrySet()) {
       if (e.getValue() != null) {
         throw new SpecException(e.getKey() + ": not supported by this version of capsa");
       }
     }
+    Spec.Process p = spec.process();
+    if (p != null && p.commandLine() != null) {
+      throw new SpecException("process.commandLine: is for Windows; Linux takes process.args");
+    }
+    if (p != null && p.apparmorProfile() != null && !p.apparmorProfile().isEmpty()) {
+      if (!host.apparmor()) {
+        throw new SpecException("process.apparmorProfile: AppArmor is not enabled on this host");
+      }
+      program.add("process.apparmorProfile", new Op.WriteFile("/proc/self/attr/apparmor/exec",
+          "exec " + p.apparmorProfile(), false));
+    }
+    if (p != null && p.selinuxLabel() != null && !p.selinuxLabel().isEmpty() && !host.selinux()) {
+      throw new SpecException("process.selinuxLabel: SELinux is not enabled on this host");
+    }
+    if (l != null && l.mountLabel() != null && !l.mountLabel().isEmpty() && !host.selinux()) {
+      throw new SpecException("linux.mountLabel: SELinux is not enabled on this host");
+    }
+    if (l != null && l.intelRdt() != null) {
+      throw new SpecException(host.resctrl()
+          ? "linux.intelRdt: not supported by this version of capsa"
+          : "linux.intelRdt: the host has no resctrl filesystem (Intel RDT) mounted");
+    }
+    if (p != null && p.selinuxLabel() != null && !p.selinuxLabel().isEmpty()) {
+      throw new SpecException("process.selinuxLabel: not supported by this version of capsa");
+    }
+  }
+
+  /** /proc/self/timens_offsets lines (time_namespaces(7)) for linux.timeOffsets. */
+  private static String timeOffsets(Map<String, Linux.TimeOffset> offsets) {
+    StringBuilder b = new StringBuilder();
+    for (Map.Entry<String, Linux.TimeOffset> e : offsets.entrySet()) {
+      String clock = e.getKey();
+      if (!clock.equals("monotonic") && !clock.equals("boottime")) {
+        throw new SpecException("linux.timeOffsets: " + clock
+            + " is not a clock a time namespace offsets (monotonic, boottime)");
+      }
+      if (e.getValue().nanosecs() < 0 || e.getValue().nanosecs() > 999_999_999L) {
+        throw new SpecException("linux.timeOffsets." + clock + ".nanosecs: must be below 1e9");
+      }
+      b.append(clock).append(' ').append(e.getValue().secs()).append(' ')
+          .append(e.getValue().nanosecs()).append('\n');
+    }
+    return b.toString();
   }
 
   private Path rootfs() {
@@ -226,9 +334,8 @@ public final class SetupCompiler {
       if (namespaces.put(ns.type(), ns) != null) {
         throw new SpecException(field + ": duplicate namespace type " + ns.type());
       }
-      if (ns.type().equals("user") || ns.type().equals("time")) {
-        throw new SpecException(field + ": " + ns.type()
-            + " namespaces are not supported by this version of capsa");
+      if (!Namespaces.FLAGS.containsKey(ns.type())) {
+        throw new SpecException(field + ".type: " + ns.type() + " is not a namespace type");
       }
       if (ns.path() != null) {
         if (!ns.path().startsWith("/")) {
@@ -243,20 +350,85 @@ public final class SetupCompiler {
       throw new SpecException(
           "linux.namespaces: capsa needs a mount namespace (type \"mount\") to set up the rootfs");
     }
+    Linux l = spec.linux();
+    Linux.Namespace user = namespaces.get("user");
+    boolean maps = l != null && (l.uidMappings() != null || l.gidMappings() != null);
+    if (maps && (user == null || user.path() != null)) {
+      throw new SpecException("linux.uidMappings: mappings need a new user namespace (a \"user\""
+          + " entry without a path in linux.namespaces)");
+    }
+    if (user != null && user.path() == null) {
+      if (l.uidMappings() == null || l.uidMappings().isEmpty()
+          || l.gidMappings() == null || l.gidMappings().isEmpty()) {
+        throw new SpecException(
+            "linux.uidMappings: a new user namespace needs both uidMappings and gidMappings");
+      }
+      if (!mapsZero(l.uidMappings()) || !mapsZero(l.gidMappings())) {
+        throw new SpecException("linux.uidMappings: capsa sets the container up as its root:"
+            + " container uid and gid 0 must be mapped");
+      }
+    }
+    Linux.Namespace time = namespaces.get("time");
+    if (l != null && l.timeOffsets() != null && (time == null || time.path() != null)) {
+      throw new SpecException("linux.timeOffsets: offsets need a new time namespace");
+    }
+  }
+
+  private static boolean mapsZero(List<dev.capsa.spec.IdMapping> mappings) {
+    for (dev.capsa.spec.IdMapping m : mappings) {
+      if (m.containerID() == 0 && m.size() > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A new user namespace comes first, alone (as in runc's nsexec): the stage
+   * unshares it and waits while Java writes its uid and gid maps, then becomes
+   * its root; every namespace made after it is owned by it. Joined namespaces
+   * are entered before, while the stage still holds the host's capabilities.
+   */
+  private void enterUserNamespace() {
+    Linux.Namespace user = namespaces.get("user");
+    if (user == null) {
+      return;
+    }
+    String field = field("user");
+    if (user.path() != null) {
+      program.add(field, new Op.Setns(user.path(), Namespaces.CLONE_NEWUSER));
+    } else {
+      joinNamespaces();
+      program.add(field, new Op.Unshare(Namespaces.CLONE_NEWUSER));
+      program.add("linux.uidMappings", new Op.Sync(SYNC_USERNS));
+    }
+    program.add(field, new Op.SetResGid(0));
+    program.add(field, new Op.SetResUid(0));
+  }
+
+  private boolean joined;
+
+  /** setns into every namespace given by path, mount last: it changes how paths resolve. */
+  private void joinNamespaces() {
+    if (joined) {
+      return;
+    }
+    joined = true;
+    for (String type : JOIN_ORDER) {
+      Linux.Namespace ns = namespaces.get(type);
+      if (ns != null && ns.path() != null) {
+        program.add(field(type), new Op.Setns(ns.path(), Namespaces.FLAGS.get(type)));
+      }
+    }
   }
 
   private void enterNamespaces() {
+    joinNamespaces();
     long unshare = 0;
     for (String type : JOIN_ORDER) {
       Linux.Namespace ns = namespaces.get(type);
-      if (ns == null) {
-        continue;
-      }
-      long flag = Namespaces.FLAGS.get(type);
-      if (ns.path() != null) {
-        program.add(field(type), new Op.Setns(ns.path(), flag));
-      } else {
-        unshare |= flag;
+      if (ns != null && ns.path() == null) {
+        unshare |= Namespaces.FLAGS.get(type);
       }
     }
     if (unshare != 0) {
@@ -296,7 +468,7 @@ public final class SetupCompiler {
       boolean bind = o.bind() || "bind".equals(m.type());
       procMounted |= dest.equals("/proc") && "proc".equals(m.type());
       devBound |= dest.equals("/dev") && bind;
-      mount("mounts[" + i + "]", m, dest, o, bind);
+      mount("mounts[" + i + "]", i, m, dest, o, bind);
     }
     if (!devBound) {
       devices(procMounted);
@@ -335,12 +507,22 @@ public final class SetupCompiler {
     return d.startsWith("/") ? d : "/" + d;
   }
 
-  private void mount(String field, Spec.Mount m, String dest, MountOptions o, boolean bind) {
-    if (!o.extensions().isEmpty()) {
-      throw new SpecException(field + ".options: " + String.join(", ", o.extensions())
-          + " not supported by this version of capsa");
-    }
+  private void mount(String field, int index, Spec.Mount m, String dest, MountOptions o,
+      boolean bind) {
     String type = m.type() == null ? "" : m.type();
+    boolean copyUp = o.extensions().contains("tmpcopyup");
+    if (copyUp && !type.equals("tmpfs")) {
+      throw new SpecException(field + ".options: tmpcopyup needs a tmpfs mount");
+    }
+    if (userns() && bind == false && type.equals("sysfs") && !newNamespace("network")) {
+      // In a user namespace the kernel mounts sysfs only for a network
+      // namespace of that user namespace; without one, bind the host's (runc).
+      bind = true;
+      m = new Spec.Mount(m.destination(), "none", "/sys", m.options(), m.uidMappings(),
+          m.gidMappings());
+      o = new MountOptions(o.flags() | MS_BIND | MS_REC, o.cleared(), o.propagation(),
+          o.recursiveSet(), o.recursiveClear(), "", o.extensions());
+    }
     if (bind) {
       if (m.source() == null) {
         throw new SpecException(field + ".source: a bind mount needs a source");
@@ -371,15 +553,63 @@ public final class SetupCompiler {
         throw new SpecException(field + ".type: required unless the mount is a bind mount");
       }
       String source = m.source() == null ? type : m.source();
+      if (copyUp) {
+        program.add(field, new Op.SaveDir(dest));
+      }
       program.add(field, new Op.Mount(source, dest, type, o.flags(), o.data(), Target.IN_ROOT,
           (o.flags() & MS_REMOUNT) != 0 ? Create.NONE : Create.DIR));
+      if (copyUp) {
+        program.add(field, new Op.CopyUp(dest));
+      }
     }
+    idmap(field, index, m, dest, o);
     if (o.propagation() != 0) {
       program.add(field, new Op.Mount("", dest, "", o.propagation(), "", Target.IN_ROOT, Create.NONE));
     }
     if (o.recursiveSet() != 0 || o.recursiveClear() != 0) {
       program.add(field, new Op.MountSetattr(dest, o.recursiveSet(), o.recursiveClear(), 0, true));
     }
+  }
+
+  /**
+   * config.md {@code idmap}/{@code ridmap} and a mount's own {@code uidMappings}:
+   * the mount is replaced by an idmapped clone (mount_setattr MOUNT_ATTR_IDMAP),
+   * with the mount's mappings (a user namespace Java makes for them) or else
+   * the container's.
+   */
+  private void idmap(String field, int index, Spec.Mount m, String dest, MountOptions o) {
+    boolean ridmap = o.extensions().contains("ridmap");
+    boolean wanted = ridmap || o.extensions().contains("idmap");
+    boolean own = m.uidMappings() != null || m.gidMappings() != null;
+    if (own && (m.uidMappings() == null || m.gidMappings() == null)) {
+      throw new SpecException(field + (m.uidMappings() == null ? ".uidMappings" : ".gidMappings")
+          + ": uidMappings and gidMappings go together");
+    }
+    if (!wanted && !own) {
+      return;
+    }
+    String userns;
+    if (own) {
+      userns = request.idmapUserns().get(index);
+      if (userns == null) {
+        throw new SpecException(field + ": no user namespace was made for the mount's mappings");
+      }
+    } else if (userns()) {
+      userns = "/proc/self/ns/user";
+    } else {
+      throw new SpecException(field + ".options: " + (ridmap ? "ridmap" : "idmap")
+          + " needs uidMappings and gidMappings on the mount, or a user namespace");
+    }
+    program.add(field, new Op.Idmap(dest, userns, ridmap));
+  }
+
+  private boolean userns() {
+    return namespaces.containsKey("user");
+  }
+
+  private boolean newNamespace(String type) {
+    Linux.Namespace ns = namespaces.get(type);
+    return ns != null && ns.path() == null;
   }
 
   /**
@@ -392,6 +622,9 @@ public final class SetupCompiler {
    */
   private void cgroupMount(String field, String dest, MountOptions o) {
     boolean cgroupns = namespaces.containsKey("cgroup");
+    // A user namespace may mount cgroup2 (with its cgroup namespace), never a
+    // v1 hierarchy: those are bind-mounted.
+    boolean v1Mountable = cgroupns && !userns();
     long flags = o.flags() & ~MS_RDONLY;
     List<Hierarchy> hierarchies = host.cgroups();
     if (hierarchies.isEmpty()) {
@@ -405,7 +638,7 @@ public final class SetupCompiler {
           Create.DIR));
       for (Hierarchy h : hierarchies) {
         String sub = dest + "/" + h.name();
-        cgroupHierarchy(field, sub, h, o.flags(), cgroupns);
+        cgroupHierarchy(field, sub, h, o.flags(), h.v2() ? cgroupns : v1Mountable);
         if (h.name().contains(",")) {
           // A co-mounted hierarchy such as "cpu,cpuacct" is also reachable by
           // each controller's name, as on the host.
@@ -471,7 +704,21 @@ public final class SetupCompiler {
         fields.put(path, field);
       }
     }
-    nodes.forEach((path, op) -> program.add(fields.get(path), op));
+    for (Map.Entry<String, Op.Mknod> e : nodes.entrySet()) {
+      Op.Mknod node = e.getValue();
+      if (userns()) {
+        // mknod(2) needs CAP_MKNOD in the host's user namespace: bind the
+        // host's node instead, as runc does.
+        if (!Files.exists(Path.of(node.path()))) {
+          throw new SpecException(fields.get(e.getKey()) + ": " + node.path()
+              + " cannot be made in a user namespace and does not exist on the host to bind");
+        }
+        program.add(fields.get(e.getKey()), new Op.Mount(node.path(), node.path(), "", MS_BIND, "",
+            Target.IN_ROOT, Create.FILE));
+      } else {
+        program.add(fields.get(e.getKey()), node);
+      }
+    }
     // runtime-linux.md: the links are made "if the source file exists after
     // processing mounts", which is when /proc is mounted.
     if (procMounted) {

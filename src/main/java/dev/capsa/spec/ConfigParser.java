@@ -3,6 +3,7 @@ package dev.capsa.spec;
 import dev.capsa.json.Json;
 import dev.capsa.json.JsonException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -50,7 +51,7 @@ public final class ConfigParser {
         Tree.string(m, "hostname"),
         Tree.string(m, "domainname"),
         mounts(Tree.array(m, "mounts")),
-        m.get("hooks"),
+        hooks(Tree.object(m, "hooks")),
         Tree.stringMap(m, "annotations"),
         linux(Tree.object(m, "linux")),
         List.copyOf(others));
@@ -68,8 +69,8 @@ public final class ConfigParser {
           Tree.string(m, "type"),
           Tree.string(m, "source"),
           Tree.strings(m, "options"),
-          m.get("uidMappings"),
-          m.get("gidMappings")));
+          idMappings(Tree.array(m, "uidMappings")),
+          idMappings(Tree.array(m, "gidMappings"))));
     }
     return List.copyOf(out);
   }
@@ -107,9 +108,14 @@ public final class ConfigParser {
       rlimits = List.copyOf(rlimits);
     }
     Long oom = Tree.integer(p, "oomScoreAdj");
+    Map<String, Object> cs = Tree.object(p, "consoleSize");
+    Map<String, Object> sc = Tree.object(p, "scheduler");
+    Map<String, Object> io = Tree.object(p, "ioPriority");
+    Map<String, Object> af = Tree.object(p, "execCPUAffinity");
     return new Spec.Process(
         Tree.bool(p, "terminal"),
-        p.get("consoleSize"),
+        cs == null ? null
+            : new Spec.ConsoleSize(Tree.integer(cs, "height", 0), Tree.integer(cs, "width", 0)),
         Tree.string(p, "cwd"),
         Tree.strings(p, "env"),
         Tree.strings(p, "args"),
@@ -121,9 +127,17 @@ public final class ConfigParser {
         oom == null ? null : Math.toIntExact(oom),
         Tree.string(p, "apparmorProfile"),
         Tree.string(p, "selinuxLabel"),
-        p.get("scheduler"),
-        p.get("ioPriority"),
-        p.get("execCPUAffinity"));
+        sc == null ? null : new Spec.Scheduler(
+            Tree.string(sc, "policy"),
+            (int) Tree.integer(sc, "nice", 0),
+            (int) Tree.integer(sc, "priority", 0),
+            orEmpty(Tree.strings(sc, "flags")),
+            Tree.integer(sc, "runtime", 0),
+            Tree.integer(sc, "deadline", 0),
+            Tree.integer(sc, "period", 0)),
+        io == null ? null
+            : new Spec.IoPriority(Tree.string(io, "class"), (int) Tree.integer(io, "priority", 0)),
+        af == null ? null : new Spec.CpuAffinity(Tree.string(af, "initial"), Tree.string(af, "final")));
   }
 
   private static Linux linux(Map<String, Object> l) {
@@ -157,23 +171,114 @@ public final class ConfigParser {
       }
       devices = List.copyOf(devices);
     }
+    Map<String, Linux.TimeOffset> offsets = null;
+    Map<String, Object> to = Tree.object(l, "timeOffsets");
+    if (to != null) {
+      offsets = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : to.entrySet()) {
+        Map<String, Object> o = Tree.object(e.getValue());
+        offsets.put(e.getKey(),
+            new Linux.TimeOffset(Tree.integer(o, "secs", 0), Tree.integer(o, "nanosecs", 0)));
+      }
+    }
+    Map<String, String> netDevices = null;
+    Map<String, Object> nd = Tree.object(l, "netDevices");
+    if (nd != null) {
+      netDevices = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : nd.entrySet()) {
+        String name = Tree.string(Tree.object(e.getValue()), "name");
+        netDevices.put(e.getKey(), name == null || name.isEmpty() ? e.getKey() : name);
+      }
+    }
+    Map<String, Object> mp = Tree.object(l, "memoryPolicy");
+    Map<String, Object> pe = Tree.object(l, "personality");
     return new Linux(
         namespaces,
-        l.get("uidMappings"),
-        l.get("gidMappings"),
-        l.get("timeOffsets"),
+        idMappings(Tree.array(l, "uidMappings")),
+        idMappings(Tree.array(l, "gidMappings")),
+        offsets,
         devices,
-        l.get("netDevices"),
+        netDevices,
         Tree.string(l, "cgroupsPath"),
         l.get("resources"),
         Tree.string(l, "rootfsPropagation"),
-        l.get("seccomp"),
+        seccomp(Tree.object(l, "seccomp")),
         Tree.stringMap(l, "sysctl"),
         Tree.strings(l, "maskedPaths"),
         Tree.strings(l, "readonlyPaths"),
         Tree.string(l, "mountLabel"),
         l.get("intelRdt"),
-        l.get("memoryPolicy"),
-        l.get("personality"));
+        mp == null ? null : new Linux.MemoryPolicy(Tree.string(mp, "mode"), Tree.string(mp, "nodes"),
+            orEmpty(Tree.strings(mp, "flags"))),
+        pe == null ? null
+            : new Linux.Personality(Tree.string(pe, "domain"), orEmpty(Tree.strings(pe, "flags"))));
+  }
+
+  private static List<String> orEmpty(List<String> list) {
+    return list == null ? List.of() : list;
+  }
+
+  private static List<IdMapping> idMappings(List<Object> list) {
+    if (list == null) {
+      return null;
+    }
+    List<IdMapping> out = new ArrayList<>(list.size());
+    for (Object o : list) {
+      Map<String, Object> m = Tree.object(o);
+      out.add(new IdMapping(Tree.integer(m, "containerID", 0), Tree.integer(m, "hostID", 0),
+          Tree.integer(m, "size", 0)));
+    }
+    return List.copyOf(out);
+  }
+
+  private static Hooks hooks(Map<String, Object> h) {
+    if (h == null) {
+      return Hooks.NONE;
+    }
+    return new Hooks(hookList(h, "prestart"), hookList(h, "createRuntime"),
+        hookList(h, "createContainer"), hookList(h, "startContainer"), hookList(h, "poststart"),
+        hookList(h, "poststop"));
+  }
+
+  private static List<Hooks.Hook> hookList(Map<String, Object> h, String key) {
+    List<Object> list = Tree.array(h, key);
+    if (list == null) {
+      return List.of();
+    }
+    List<Hooks.Hook> out = new ArrayList<>(list.size());
+    for (Object o : list) {
+      Map<String, Object> m = Tree.object(o);
+      Long timeout = Tree.integer(m, "timeout");
+      out.add(new Hooks.Hook(Tree.string(m, "path"), Tree.strings(m, "args"), Tree.strings(m, "env"),
+          timeout == null ? null : Math.toIntExact(timeout)));
+    }
+    return List.copyOf(out);
+  }
+
+  private static Seccomp seccomp(Map<String, Object> s) {
+    if (s == null) {
+      return null;
+    }
+    List<Seccomp.Syscall> syscalls = new ArrayList<>();
+    List<Object> list = Tree.array(s, "syscalls");
+    if (list != null) {
+      for (Object o : list) {
+        Map<String, Object> c = Tree.object(o);
+        List<Seccomp.Arg> args = new ArrayList<>();
+        List<Object> al = Tree.array(c, "args");
+        if (al != null) {
+          for (Object a : al) {
+            Map<String, Object> m = Tree.object(a);
+            args.add(new Seccomp.Arg(Tree.integer(m, "index", 0), Tree.integer(m, "value", 0),
+                Tree.integer(m, "valueTwo", 0), Tree.string(m, "op")));
+          }
+        }
+        syscalls.add(new Seccomp.Syscall(Tree.strings(c, "names"), Tree.string(c, "action"),
+            Tree.integer(c, "errnoRet"), List.copyOf(args)));
+      }
+    }
+    return new Seccomp(Tree.string(s, "defaultAction"), Tree.integer(s, "defaultErrnoRet"),
+        orEmpty(Tree.strings(s, "architectures")), orEmpty(Tree.strings(s, "flags")),
+        Tree.string(s, "listenerPath"), Tree.string(s, "listenerMetadata"), List.copyOf(syscalls));
   }
 }

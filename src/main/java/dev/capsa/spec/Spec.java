@@ -19,7 +19,7 @@ public record Spec(
     String hostname,
     String domainname,
     List<Mount> mounts,
-    Object hooks,
+    Hooks hooks,
     Map<String, String> annotations,
     Linux linux,
     List<String> otherPlatforms) {
@@ -30,16 +30,16 @@ public record Spec(
   /**
    * One entry of {@code mounts}.
    *
-   * @param uidMappings the mount's idmapping (JSON tree), or null
-   * @param gidMappings the mount's idmapping (JSON tree), or null
+   * @param uidMappings the mount's idmapping, or null
+   * @param gidMappings the mount's idmapping, or null
    */
   public record Mount(
       String destination,
       String type,
       String source,
       List<String> options,
-      Object uidMappings,
-      Object gidMappings) {
+      List<IdMapping> uidMappings,
+      List<IdMapping> gidMappings) {
 
     /** The options, never null. */
     public List<String> optionList() {
@@ -48,13 +48,13 @@ public record Spec(
   }
 
   /**
-   * {@code process}. Fields capsa does not apply yet are JSON trees.
+   * {@code process}.
    *
    * @param oomScoreAdj null when unset: the runtime must then not touch it
    */
   public record Process(
       boolean terminal,
-      Object consoleSize,
+      ConsoleSize consoleSize,
       String cwd,
       List<String> env,
       List<String> args,
@@ -66,9 +66,22 @@ public record Spec(
       Integer oomScoreAdj,
       String apparmorProfile,
       String selinuxLabel,
-      Object scheduler,
-      Object ioPriority,
-      Object execCPUAffinity) {}
+      Scheduler scheduler,
+      IoPriority ioPriority,
+      CpuAffinity execCPUAffinity) {}
+
+  /** {@code process.consoleSize}. */
+  public record ConsoleSize(long height, long width) {}
+
+  /** {@code process.scheduler}; absent numbers are 0 and flags empty, as config.md says. */
+  public record Scheduler(String policy, int nice, int priority, List<String> flags, long runtime,
+      long deadline, long period) {}
+
+  /** {@code process.ioPriority}. */
+  public record IoPriority(String ioClass, int priority) {}
+
+  /** {@code process.execCPUAffinity}; either list may be null. */
+  public record CpuAffinity(String initial, String finalCpus) {}
 
   /** {@code process.user} (POSIX). {@code umask} is null when unset. */
   public record User(long uid, long gid, Integer umask, List<Long> additionalGids) {}
