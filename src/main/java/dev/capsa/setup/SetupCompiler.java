@@ -600,8 +600,8 @@ public final class SetupCompiler {
         ? new Spec.User(0, 0, null, null)
         : process.user();
     Spec.Capabilities caps = process.capabilities();
+    long bounding = caps == null ? 0 : capabilities("bounding", caps.bounding());
     if (caps != null) {
-      long bounding = capabilities("bounding", caps.bounding()) & host.boundingSet();
       program.add("process.capabilities.bounding", new Op.CapBsetDrop(bounding, host.lastCap()));
       program.add("process.user", new Op.KeepCaps(true));
     }
@@ -616,7 +616,9 @@ public final class SetupCompiler {
     long permitted = capabilities("permitted", caps.permitted());
     long effective = subset("effective", capabilities("effective", caps.effective()), permitted,
         "permitted");
-    long inheritable = capabilities("inheritable", caps.inheritable());
+    // capset(2) refuses an inheritable capability outside the bounding set.
+    long inheritable = subset("inheritable", capabilities("inheritable", caps.inheritable()),
+        bounding, "in the bounding set");
     long ambient = subset("ambient", capabilities("ambient", caps.ambient()),
         permitted & inheritable, "both permitted and inheritable");
     program.add("process.capabilities", new Op.Capset(effective, permitted, inheritable));
