@@ -1189,9 +1189,23 @@ class SetupCompilerTest {
   }
 
   @Test
+  void inheritableOutsideTheBoundingSetIsAWarningAndDropped() {
+    // capset(2) fails with EPERM for an inheritable capability the bounding set lacks.
+    SetupCompiler.Result r = result("""
+        {"process": {"capabilities": {"bounding": ["CAP_KILL"],
+                                      "inheritable": ["CAP_KILL", "CAP_NET_RAW"]}}}
+        """);
+    assertEquals(List.of(new Op.Capset(0, 0, caps(CAP_KILL))), opsOf(r.program(), Op.Capset.class));
+    assertEquals(1, r.warnings().size(), r.warnings()::toString);
+    assertTrue(r.warnings().get(0).startsWith("process.capabilities.inheritable: CAP_NET_RAW"),
+        r.warnings().get(0));
+  }
+
+  @Test
   void ambientNotInPermittedAndInheritableIsAWarningAndDropped() {
     SetupCompiler.Result r = result("""
-        {"process": {"capabilities": {"permitted": ["CAP_KILL", "CAP_CHOWN"],
+        {"process": {"capabilities": {"bounding": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_RAW"],
+                                      "permitted": ["CAP_KILL", "CAP_CHOWN"],
                                       "inheritable": ["CAP_KILL", "CAP_NET_RAW"],
                                       "ambient": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_RAW"]}}}
         """);
