@@ -63,8 +63,9 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
         continue;
       }
       String mountPoint = unescape(pre[4]);
+      String root = unescape(pre[3]);
       switch (post[0]) {
-        case "cgroup2" -> out.add(new Hierarchy(mountPoint, true, "", v2Path));
+        case "cgroup2" -> out.add(new Hierarchy(mountPoint, true, "", relative(v2Path, root)));
         case "cgroup" -> {
           List<String> opts = new ArrayList<>();
           for (String o : post[2].split(",")) {
@@ -73,12 +74,31 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
             }
           }
           String options = String.join(",", opts);
-          out.add(new Hierarchy(mountPoint, false, options, v1Paths.getOrDefault(options, "/")));
+          out.add(new Hierarchy(mountPoint, false, options,
+              relative(v1Paths.getOrDefault(options, "/"), root)));
         }
         default -> { }
       }
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * A cgroup of /proc/self/cgroup relative to the root of its hierarchy's
+   * mount: where the mount shows only part of the tree (inside another
+   * container), the directory is the mount point plus the rest of the path.
+   */
+  static String relative(String cgroup, String mountRoot) {
+    if (mountRoot.equals("/")) {
+      return cgroup;
+    }
+    if (cgroup.equals(mountRoot)) {
+      return "/";
+    }
+    if (cgroup.startsWith(mountRoot + "/")) {
+      return cgroup.substring(mountRoot.length());
+    }
+    return cgroup;
   }
 
   /** mountinfo escapes space, tab, newline and backslash as octal. */

@@ -53,7 +53,8 @@ final class ListCommand implements Command {
     if (a.flag("quiet")) {
       states.forEach(s -> out.println(s.get("id")));
     } else if (format.equals("json")) {
-      out.println(Json.write(states));
+      // runc marshals a nil slice: "null" when there are no containers.
+      out.println(states.isEmpty() ? "null" : Json.write(states));
     } else {
       out.print(table(states));
     }

@@ -76,7 +76,7 @@ public final class Main {
     List<String> rest = global.positional();
     if (rest.isEmpty() || global.flag("help")) {
       out.print(usage());
-      return rest.isEmpty() && !global.flag("help") ? 1 : 0;
+      return 0;
     }
     if (rest.get(0).equals("__train") && rest.size() == 2) {
       try {

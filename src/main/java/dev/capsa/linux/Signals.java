@@ -77,6 +77,9 @@ public final class Signals {
     }
     int n = base;
     if (!rest.isEmpty()) {
+      if (rest.charAt(0) != '+' && rest.charAt(0) != '-') {
+        return -1;
+      }
       try {
         n = base + Integer.parseInt(rest);
       } catch (NumberFormatException e) {

@@ -39,6 +39,23 @@ public record MountOptions(
   static final Map<String, Long> PROPAGATION = new LinkedHashMap<>();
   /** The recursive options of mount_setattr(2). */
   static final Map<String, Flag> RECURSIVE = new LinkedHashMap<>();
+  /**
+   * The recursive atime options, each an atime mode: mount_setattr(2) takes
+   * one mode with the whole MOUNT_ATTR__ATIME field cleared, never a partial
+   * clear, so "off" options mean the kernel's default, relatime; norelatime,
+   * as mount(8) says, means strictatime.
+   */
+  static final Map<String, Long> RECURSIVE_ATIME = Map.of(
+      "rnoatime", MOUNT_ATTR_NOATIME,
+      "ratime", MOUNT_ATTR_RELATIME,
+      "rstrictatime", MOUNT_ATTR_STRICTATIME,
+      "rnostrictatime", MOUNT_ATTR_RELATIME,
+      "rrelatime", MOUNT_ATTR_RELATIME,
+      "rnorelatime", MOUNT_ATTR_STRICTATIME);
+
+  /** The atime options of mount(2): each replaces the others (the last one wins). */
+  private static final long ATIME_FLAGS = MS_NOATIME | MS_STRICTATIME | MS_RELATIME;
+
   /** Options with a meaning beyond a flag, handled by the compiler. */
   static final Set<String> EXTENSIONS = Set.of("idmap", "ridmap", "tmpcopyup");
 
@@ -96,13 +113,7 @@ public record MountOptions(
     recursive("rexec", true, MOUNT_ATTR_NOEXEC);
     recursive("rnodiratime", false, MOUNT_ATTR_NODIRATIME);
     recursive("rdiratime", true, MOUNT_ATTR_NODIRATIME);
-    recursive("rnoatime", false, MOUNT_ATTR_NOATIME);
-    recursive("ratime", true, MOUNT_ATTR_NOATIME);
-    recursive("rstrictatime", false, MOUNT_ATTR_STRICTATIME);
-    recursive("rnostrictatime", true, MOUNT_ATTR_STRICTATIME);
-    // MOUNT_ATTR_RELATIME is 0: setting it means clearing the other atime modes.
-    recursive("rrelatime", false, MOUNT_ATTR_RELATIME);
-    recursive("rnorelatime", true, MOUNT_ATTR_RELATIME);
+    // The atime options name a mode, not a bit (see RECURSIVE_ATIME).
     recursive("rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW);
     recursive("rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW);
   }
@@ -124,6 +135,7 @@ public record MountOptions(
     List<String> all = new ArrayList<>(FLAGS.keySet());
     all.addAll(PROPAGATION.keySet());
     all.addAll(RECURSIVE.keySet());
+    all.addAll(RECURSIVE_ATIME.keySet());
     all.addAll(EXTENSIONS);
     all.sort(null);
     return all;
@@ -136,14 +148,18 @@ public record MountOptions(
     long propagation = 0;
     long recSet = 0;
     long recClear = 0;
-    boolean atimeSet = false;
+    long recAtime = -1;
     List<String> data = new ArrayList<>();
     List<String> extensions = new ArrayList<>();
     for (String o : options) {
       Flag f = FLAGS.get(o);
       Long p = PROPAGATION.get(o);
       Flag r = RECURSIVE.get(o);
+      Long ra = RECURSIVE_ATIME.get(o);
       if (f != null) {
+        if (!f.clear && (f.value & ATIME_FLAGS) != 0) {
+          flags &= ~ATIME_FLAGS;
+        }
         if (f.clear) {
           flags &= ~f.value;
           cleared |= f.value;
@@ -153,15 +169,15 @@ public record MountOptions(
         }
       } else if (p != null) {
         propagation = p;
+      } else if (ra != null) {
+        recAtime = ra;
       } else if (r != null) {
-        boolean atime = r.value == MOUNT_ATTR_RELATIME || (r.value & MOUNT_ATTR__ATIME) != 0;
         if (r.clear) {
           recClear |= r.value;
           recSet &= ~r.value;
         } else {
           recSet |= r.value;
           recClear &= ~r.value;
-          atimeSet |= atime;
         }
       } else if (EXTENSIONS.contains(o)) {
         extensions.add(o);
@@ -169,8 +185,8 @@ public record MountOptions(
         data.add(o);
       }
     }
-    if (atimeSet) {
-      // The kernel takes an atime mode only with the whole atime field cleared.
+    if (recAtime >= 0) {
+      recSet |= recAtime;
       recClear |= MOUNT_ATTR__ATIME;
     }
     return new MountOptions(flags, cleared, propagation, recSet, recClear, String.join(",", data),

@@ -632,13 +632,13 @@ public final class SetupCompiler {
     }
     boolean v2Only = hierarchies.size() == 1 && hierarchies.get(0).v2();
     if (v2Only) {
-      cgroupHierarchy(field, dest, hierarchies.get(0), o.flags(), cgroupns);
+      cgroupHierarchy(field, dest, hierarchies.get(0), o.flags(), o.data(), cgroupns);
     } else {
       program.add(field, new Op.Mount("tmpfs", dest, "tmpfs", flags, "mode=755", Target.IN_ROOT,
           Create.DIR));
       for (Hierarchy h : hierarchies) {
         String sub = dest + "/" + h.name();
-        cgroupHierarchy(field, sub, h, o.flags(), h.v2() ? cgroupns : v1Mountable);
+        cgroupHierarchy(field, sub, h, o.flags(), o.data(), h.v2() ? cgroupns : v1Mountable);
         if (h.name().contains(",")) {
           // A co-mounted hierarchy such as "cpu,cpuacct" is also reachable by
           // each controller's name, as on the host.
@@ -654,14 +654,27 @@ public final class SetupCompiler {
     if (o.propagation() != 0) {
       program.add(field, new Op.Mount("", dest, "", o.propagation(), "", Target.IN_ROOT, Create.NONE));
     }
+    if (o.recursiveSet() != 0 || o.recursiveClear() != 0) {
+      program.add(field, new Op.MountSetattr(dest, o.recursiveSet(), o.recursiveClear(), 0, true));
+    }
   }
 
-  private void cgroupHierarchy(String field, String target, Hierarchy h, long flags, boolean cgroupns) {
+  /**
+   * One hierarchy of a cgroup mount; filesystem options ({@code data}) go to
+   * each hierarchy's mount, and a bind mount, which cannot take them, refuses them.
+   */
+  private void cgroupHierarchy(String field, String target, Hierarchy h, long flags, String data,
+      boolean cgroupns) {
     if (cgroupns) {
+      String v1Data = data.isEmpty() ? h.options() : h.options() + "," + data;
       program.add(field, h.v2()
-          ? new Op.Mount("cgroup2", target, "cgroup2", flags, "", Target.IN_ROOT, Create.DIR)
-          : new Op.Mount("cgroup", target, "cgroup", flags, h.options(), Target.IN_ROOT, Create.DIR));
+          ? new Op.Mount("cgroup2", target, "cgroup2", flags, data, Target.IN_ROOT, Create.DIR)
+          : new Op.Mount("cgroup", target, "cgroup", flags, v1Data, Target.IN_ROOT, Create.DIR));
       return;
+    }
+    if (!data.isEmpty()) {
+      throw new SpecException(field + ".options: " + data + ": without a cgroup namespace the"
+          + " container's cgroups are bind mounts, which take no filesystem options");
     }
     String source = h.cgroup().equals("/") ? h.mountPoint() : h.mountPoint() + h.cgroup();
     program.add(field, new Op.Mount(source, target, "", MS_BIND | MS_REC, "", Target.IN_ROOT,
@@ -834,8 +847,8 @@ public final class SetupCompiler {
         ? new Spec.User(0, 0, null, null)
         : process.user();
     Spec.Capabilities caps = process.capabilities();
+    long bounding = caps == null ? 0 : capabilities("bounding", caps.bounding());
     if (caps != null) {
-      long bounding = capabilities("bounding", caps.bounding()) & host.boundingSet();
       program.add("process.capabilities.bounding", new Op.CapBsetDrop(bounding, host.lastCap()));
       program.add("process.user", new Op.KeepCaps(true));
     }
@@ -850,7 +863,9 @@ public final class SetupCompiler {
     long permitted = capabilities("permitted", caps.permitted());
     long effective = subset("effective", capabilities("effective", caps.effective()), permitted,
         "permitted");
-    long inheritable = capabilities("inheritable", caps.inheritable());
+    // capset(2) refuses an inheritable capability outside the bounding set.
+    long inheritable = subset("inheritable", capabilities("inheritable", caps.inheritable()),
+        bounding, "in the bounding set");
     long ambient = subset("ambient", capabilities("ambient", caps.ambient()),
         permitted & inheritable, "both permitted and inheritable");
     program.add("process.capabilities", new Op.Capset(effective, permitted, inheritable));

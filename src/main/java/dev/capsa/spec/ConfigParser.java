@@ -36,6 +36,22 @@ public final class ConfigParser {
     return bind(Tree.object(tree));
   }
 
+  private static int umask(long v) {
+    if (v < 0 || v > 0777) {
+      throw new SpecException("config.json: process.user.umask: " + v
+          + " is not a umask (0 to 0777, 511 in decimal)");
+    }
+    return (int) v;
+  }
+
+  private static int oomScoreAdj(long v) {
+    if (v < -1000 || v > 1000) {
+      throw new SpecException("config.json: process.oomScoreAdj: " + v
+          + " is outside the kernel's range -1000 to 1000");
+    }
+    return (int) v;
+  }
+
   static Spec bind(Map<String, Object> m) {
     List<String> others = new ArrayList<>();
     for (String p : OTHER_PLATFORMS) {
@@ -85,7 +101,7 @@ public final class ConfigParser {
         : new Spec.User(
             Tree.integer(u, "uid", 0),
             Tree.integer(u, "gid", 0),
-            u.containsKey("umask") ? Math.toIntExact(Tree.integer(u, "umask")) : null,
+            u.containsKey("umask") ? umask(Tree.integer(u, "umask")) : null,
             Tree.integers(u, "additionalGids"));
     Map<String, Object> c = Tree.object(p, "capabilities");
     Spec.Capabilities caps = c == null
@@ -124,7 +140,7 @@ public final class ConfigParser {
         caps,
         rlimits,
         Tree.bool(p, "noNewPrivileges"),
-        oom == null ? null : Math.toIntExact(oom),
+        oom == null ? null : oomScoreAdj(oom),
         Tree.string(p, "apparmorProfile"),
         Tree.string(p, "selinuxLabel"),
         sc == null ? null : new Spec.Scheduler(
@@ -160,6 +176,14 @@ public final class ConfigParser {
       devices = new ArrayList<>(dv.size());
       for (Object o : dv) {
         Map<String, Object> d = Tree.object(o);
+        if (!"p".equals(d.get("type"))) {
+          for (String key : List.of("major", "minor")) {
+            if (!d.containsKey(key)) {
+              throw new SpecException("config.json: linux.devices[" + devices.size() + "]." + key
+                  + ": required unless the type is p");
+            }
+          }
+        }
         devices.add(new Linux.Device(
             Tree.string(d, "type"),
             Tree.string(d, "path"),

@@ -28,7 +28,10 @@ public final class OciVersion {
     }
     int major = Integer.parseInt(m.group(1));
     int minor = Integer.parseInt(m.group(2));
-    if (major != 1 || minor > 3) {
+    int patch = Integer.parseInt(m.group(3));
+    // SemVer: a pre-release of 1.0.0 ("1.0.0-rc5") comes before 1.0.0.
+    boolean beforeMinimum = major == 1 && minor == 0 && patch == 0 && version.matches("1\\.0\\.0-.*");
+    if (major != 1 || minor > 3 || beforeMinimum) {
       throw new SpecException(
           "ociVersion: " + version + " is not supported: capsa implements "
               + MINIMUM + " to " + SUPPORTED + " (and later 1.3.x patch releases)");

@@ -203,26 +203,26 @@ class JsonTest {
     root.put("pid", 42L);
     assertEquals("""
         {
-         "ociVersion": "1.2.0",
-         "process": {
-          "args": [
-           "sh",
-           "-c"
-          ]
-         },
-         "linux": {
-          "namespaces": [
-           {
-            "type": "pid"
-           },
-           {
-            "type": "mount"
-           }
-          ],
-          "sysctl": {},
-          "maskedPaths": []
-         },
-         "pid": 42
+          "ociVersion": "1.2.0",
+          "process": {
+            "args": [
+              "sh",
+              "-c"
+            ]
+          },
+          "linux": {
+            "namespaces": [
+              {
+                "type": "pid"
+              },
+              {
+                "type": "mount"
+              }
+            ],
+            "sysctl": {},
+            "maskedPaths": []
+          },
+          "pid": 42
         }""", Json.writePretty(root));
     assertEquals("[]", Json.writePretty(List.of()));
     assertEquals("[\n  1\n]", Json.writePretty(List.of(1)));
@@ -233,8 +233,8 @@ class JsonTest {
   void writesNumbers() {
     assertEquals("[1,2,3,4,-9223372036854775808,18446744073709551615,1.5E-7,0.1,1.0,-0.0,1.0E21,100.5,1E+3]",
         Json.write(List.of(1, (short) 2, (byte) 3, 4L, Long.MIN_VALUE,
-            new BigInteger("18446744073709551615"), 1.5e-7, 0.1f, 1.0, -0.0, 1e21,
-            new BigDecimal("100.5"), new BigDecimal("1E+3"))));
+                new BigInteger("18446744073709551615"), 1.5e-7, 0.1f, 1.0, -0.0, 1e21,
+                new BigDecimal("100.5"), new BigDecimal("1E+3"))));
     for (double d : new double[] {0.1, 1.0 / 3, Math.PI, Double.MIN_VALUE, Double.MAX_VALUE, -1e-300}) {
       assertEquals(d, Json.parse(Json.write(d)));
     }
