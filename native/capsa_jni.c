@@ -30,6 +30,9 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <dlfcn.h>
+#include <net/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include <jni.h>
 
@@ -429,13 +432,22 @@ JNIEXPORT jstring JNICALL Java_dev_capsa_linux_Native_strerror(JNIEnv *env, jcla
 }
 
 static volatile pid_t forward_to;
+static volatile int winch_fd = -1;
 
 static void forward(int sig)
 {
 	int saved = errno;
+	char byte = 0;
 
-	if (forward_to > 0)
+	/* With a terminal, a window change resizes the pty (a Java thread reads
+	 * winch_fd); the kernel then signals the container's foreground group. */
+	if (sig == SIGWINCH && winch_fd >= 0) {
+		if (write(winch_fd, &byte, 1) < 0) {
+			/* Nothing to do in a signal handler; the next resize retries. */
+		}
+	} else if (forward_to > 0) {
 		kill(forward_to, sig);
+	}
 	errno = saved;
 }
 
@@ -445,7 +457,7 @@ static void forward(int sig)
  * only start its shutdown; the JVM's own signals (SEGV, BUS, FPE, ILL, USR2,
  * which it needs for implicit checks and thread suspension) are left alone.
  */
-JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_forwardSignals(JNIEnv *env, jclass cls, jint pid)
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_forwardSignals(JNIEnv *env, jclass cls, jint pid, jint winch)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGALRM, SIGTERM, SIGWINCH,
 				    SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGXCPU, SIGXFSZ, SIGPWR };
@@ -457,6 +469,7 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_forwardSignals(JNIEnv *env, j
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	forward_to = pid;
+	winch_fd = winch;
 	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
 		if (sigaction(sigs[k], &sa, NULL) < 0) {
 			throw_errno(env, "sigaction", NULL, errno);
@@ -845,4 +858,114 @@ JNIEXPORT jbyteArray JNICALL Java_dev_capsa_linux_Native_seccompExport(JNIEnv *e
 		(*env)->SetByteArrayRegion(env, out, 0, (jsize)size, (jbyte *)buf);
 	free(buf);
 	return out;
+}
+
+/* An anonymous file (memfd_create), close-on-exec: hooks' stdin and output. */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_memfd(JNIEnv *env, jclass cls, jstring name)
+{
+	struct jpath p;
+	int fd;
+
+	(void)cls;
+	if (jpath_get(env, name, &p) < 0)
+		return -1;
+	fd = memfd_create(p.c, MFD_CLOEXEC);
+	if (fd < 0)
+		throw_errno(env, "memfd_create", p.c, errno);
+	jpath_release(&p);
+	return fd;
+}
+
+/* pipe2(O_CLOEXEC): {read end, write end}. */
+JNIEXPORT jintArray JNICALL Java_dev_capsa_linux_Native_pipe(JNIEnv *env, jclass cls)
+{
+	int fds[2];
+	jintArray out;
+
+	(void)cls;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		throw_errno(env, "pipe2", NULL, errno);
+		return NULL;
+	}
+	out = (*env)->NewIntArray(env, 2);
+	if (out)
+		(*env)->SetIntArrayRegion(env, out, 0, 2, fds);
+	return out;
+}
+
+/*
+ * Moves a network interface into the network namespace of netns_fd, renamed,
+ * in one RTM_NEWLINK (IFLA_NET_NS_FD + IFLA_IFNAME), as `ip link set dev X
+ * netns N name Y` does: linux.netDevices.
+ */
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass cls, jstring jname, jint netns_fd,
+							    jstring jnew_name)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[256];
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+		char pad[256];
+	} resp;
+	struct jpath name, new_name;
+	struct rtattr *rta;
+	unsigned int index;
+	int fd, len;
+	ssize_t n;
+
+	(void)cls;
+	if (jpath_get(env, jname, &name) < 0)
+		return;
+	if (jpath_get(env, jnew_name, &new_name) < 0) {
+		jpath_release(&name);
+		return;
+	}
+	index = if_nametoindex(name.c);
+	if (index == 0) {
+		throw_errno(env, "if_nametoindex", name.c, errno);
+		goto out;
+	}
+	if (strlen(new_name.c) >= IFNAMSIZ) {
+		throw_errno(env, "rtnetlink", new_name.c, ENAMETOOLONG);
+		goto out;
+	}
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nh.nlmsg_seq = 1;
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = (int)index;
+	len = NLMSG_LENGTH(sizeof req.ifi);
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(len));
+	rta->rta_type = IFLA_NET_NS_FD;
+	rta->rta_len = RTA_LENGTH(sizeof(int));
+	memcpy(RTA_DATA(rta), &netns_fd, sizeof(int));
+	len = NLMSG_ALIGN(len) + RTA_ALIGN(rta->rta_len);
+	rta = (struct rtattr *)((char *)&req + len);
+	rta->rta_type = IFLA_IFNAME;
+	rta->rta_len = RTA_LENGTH(strlen(new_name.c) + 1);
+	memcpy(RTA_DATA(rta), new_name.c, strlen(new_name.c) + 1);
+	len += RTA_ALIGN(rta->rta_len);
+	req.nh.nlmsg_len = (unsigned int)len;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		throw_errno(env, "socket", "NETLINK_ROUTE", errno);
+		goto out;
+	}
+	if (send(fd, &req, (size_t)len, 0) < 0) {
+		throw_errno(env, "send", "RTM_NEWLINK", errno);
+	} else if ((n = recv(fd, &resp, sizeof resp, 0)) < 0) {
+		throw_errno(env, "recv", "RTM_NEWLINK", errno);
+	} else if (n >= (ssize_t)NLMSG_LENGTH(sizeof resp.err) && resp.nh.nlmsg_type == NLMSG_ERROR &&
+		   resp.err.error != 0) {
+		throw_errno(env, "RTM_NEWLINK", name.c, -resp.err.error);
+	}
+	close(fd);
+out:
+	jpath_release(&name);
+	jpath_release(&new_name);
 }

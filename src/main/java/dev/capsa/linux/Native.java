@@ -124,8 +124,20 @@ public final class Native {
 
   public static native void setChildSubreaper();
 
-  /** Forwards HUP, INT, TERM and the other signals a user sends to {@code pid} (for run). */
-  public static native void forwardSignals(int pid);
+  /**
+   * Forwards HUP, INT, TERM and the other signals a user sends to {@code pid}
+   * (for run); SIGWINCH instead writes a byte to {@code winchFd} when it is not -1.
+   */
+  public static native void forwardSignals(int pid, int winchFd);
+
+  /** memfd_create(2), close-on-exec. */
+  public static native int memfd(String name);
+
+  /** pipe2(O_CLOEXEC): {read end, write end}. */
+  public static native int[] pipe();
+
+  /** Moves interface {@code name} into the network namespace of {@code netnsFd} as {@code newName}. */
+  public static native void moveLink(String name, int netnsFd, String newName);
 
   public static native int geteuid();
 

@@ -18,13 +18,18 @@ final class StageSession implements AutoCloseable {
   static final int MSG_CONTINUE = 4;
   static final int MSG_READY = 5;
   static final int MSG_ERROR = 6;
+  static final int MSG_FD = 7;
+  static final int MSG_EXIT = 8;
 
   /** The largest packet either side sends; protocol.h CAPSA_MAX_PACKET. */
   private static final int MAX_PACKET = 32768;
   private static final int HEADER = 16;
 
-  /** One message from the stage; {@code type} 0 is the end of the stream. */
-  record Message(int type, int a, int b, String text) {}
+  /**
+   * One message from the stage; {@code type} 0 is the end of the stream, -1 a
+   * timeout. {@code fd} is an fd that came with it (MSG_FD), else -1.
+   */
+  record Message(int type, int a, int b, String text, int fd) {}
 
   private final int fd;
   private final int stagePid;
@@ -37,10 +42,19 @@ final class StageSession implements AutoCloseable {
 
   /** Starts the native stage with the caller's stdio and fds 3..3+preserveFds-1. */
   static StageSession spawn(int preserveFds) {
+    return spawn(preserveFds, null, null);
+  }
+
+  /**
+   * Starts the native stage: fds 3..3+preserveFds-1 stay, {@code extra} fds
+   * follow the sync socket (3+preserveFds+1...), {@code stdio} replaces the
+   * caller's stdio where not -1 (both may be null).
+   */
+  static StageSession spawn(int preserveFds, int[] extra, int[] stdio) {
     int[] pair = Native.socketPair();
     int pid;
     try {
-      pid = Native.spawnStage(pair[1], preserveFds);
+      pid = Native.spawnStage(pair[1], preserveFds, extra, stdio);
     } catch (RuntimeException e) {
       Native.close(pair[0]);
       throw e;
@@ -76,9 +90,18 @@ final class StageSession implements AutoCloseable {
 
   /** The next message; blocks until one comes or the stage is gone. */
   Message next() {
-    int n = Native.recv(fd, buf, -1);
+    return next(-1);
+  }
+
+  /** The next message, or a type -1 message when {@code timeoutMillis} passed. */
+  Message next(int timeoutMillis) {
+    int[] passed = {-1};
+    int n = Native.recv(fd, buf, timeoutMillis, passed);
     if (n == 0) {
-      return new Message(0, 0, 0, "");
+      return new Message(0, 0, 0, "", -1);
+    }
+    if (n < 0) {
+      return new Message(-1, 0, 0, "", -1);
     }
     if (n < HEADER) {
       throw new ContainerException("native stage: short message of " + n + " bytes");
@@ -88,7 +111,7 @@ final class StageSession implements AutoCloseable {
     int a = p.getInt();
     int b = p.getInt();
     int len = Math.min(p.getInt(), n - HEADER);
-    return new Message(type, a, b, new String(buf, HEADER, len, StandardCharsets.UTF_8));
+    return new Message(type, a, b, new String(buf, HEADER, len, StandardCharsets.UTF_8), passed[0]);
   }
 
   @Override

@@ -1,11 +1,13 @@
 package dev.capsa.setup;
 
 import dev.capsa.linux.Capabilities;
+import dev.capsa.seccomp.SeccompCompiler;
 import dev.capsa.spec.OciVersion;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The Features structure (features.md, features-linux.md) of what this build
@@ -14,7 +16,12 @@ import java.util.Map;
  */
 public final class Features {
   /** The namespace types {@link SetupCompiler} makes or joins. */
-  static final List<String> NAMESPACES = List.of("pid", "network", "mount", "ipc", "uts", "cgroup");
+  static final List<String> NAMESPACES =
+      List.of("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time");
+
+  /** The hooks capsa runs, in their order. */
+  static final List<String> HOOKS = List.of(
+      "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop");
 
   private Features() {}
 
@@ -23,24 +30,37 @@ public final class Features {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("ociVersionMin", OciVersion.MINIMUM);
     f.put("ociVersionMax", OciVersion.SUPPORTED);
-    f.put("hooks", List.of());
-    List<String> options = new ArrayList<>(MountOptions.known());
-    options.removeAll(MountOptions.EXTENSIONS);
-    f.put("mountOptions", options);
+    f.put("hooks", HOOKS);
+    f.put("mountOptions", MountOptions.known());
     Map<String, Object> linux = new LinkedHashMap<>();
     linux.put("namespaces", NAMESPACES);
     linux.put("capabilities", Capabilities.NAMES);
     linux.put("cgroup", flags("v1", false, "v2", false, "systemd", false, "systemdUser", false,
         "rdma", false));
-    linux.put("seccomp", flags("enabled", false));
-    linux.put("apparmor", flags("enabled", false));
+    Map<String, Object> seccomp = new LinkedHashMap<>();
+    seccomp.put("enabled", true);
+    seccomp.put("actions", sorted(SeccompCompiler.ACTIONS.keySet()));
+    seccomp.put("operators", sorted(SeccompCompiler.OPERATORS.keySet()));
+    seccomp.put("archs", SeccompCompiler.ARCHITECTURES);
+    seccomp.put("knownFlags", sorted(SeccompCompiler.FLAGS.keySet()));
+    seccomp.put("supportedFlags", sorted(SeccompCompiler.FLAGS.keySet()));
+    linux.put("seccomp", seccomp);
+    linux.put("apparmor", flags("enabled", true));
     linux.put("selinux", flags("enabled", false));
     linux.put("intelRdt", flags("enabled", false));
-    linux.put("mountExtensions", Map.of("idmap", flags("enabled", false)));
-    linux.put("netDevices", flags("enabled", false));
+    Map<String, Object> memory = new LinkedHashMap<>();
+    memory.put("modes", sorted(ProcessAttributes.MEMORY_MODES.keySet()));
+    memory.put("flags", sorted(ProcessAttributes.MEMORY_FLAGS.keySet()));
+    linux.put("memoryPolicy", memory);
+    linux.put("mountExtensions", Map.of("idmap", flags("enabled", true)));
+    linux.put("netDevices", flags("enabled", true));
     f.put("linux", linux);
     f.put("annotations", Map.of("dev.capsa.version", capsaVersion));
     return f;
+  }
+
+  private static List<String> sorted(java.util.Collection<String> names) {
+    return new ArrayList<>(new TreeSet<>(names));
   }
 
   private static Map<String, Object> flags(Object... kv) {

@@ -44,12 +44,12 @@ public sealed interface Op {
 
   /**
    * fork(2): the child becomes a session leader and goes on; the parent reports
-   * the child's pid and exits, or, with {@code wait}, first waits for the child
+   * the child's pid and exits, or, with {@code awaitChild}, first waits for the child
    * and reports its wait status (for hooks run through the stage).
    */
-  record Fork(boolean wait) implements Op {
+  record Fork(boolean awaitChild) implements Op {
     public int code() { return 3; }
-    public long[] ints() { return new long[] {wait ? 1 : 0}; }
+    public long[] ints() { return new long[] {awaitChild ? 1 : 0}; }
   }
 
   /** Stops until the runtime answers; {@code tag} says why. */

@@ -6,6 +6,7 @@ import dev.capsa.cgroups.Hierarchy;
 import dev.capsa.linux.Capabilities;
 import dev.capsa.linux.Namespaces;
 import dev.capsa.linux.Rlimits;
+import dev.capsa.seccomp.SeccompCompiler;
 import dev.capsa.setup.Op.Create;
 import dev.capsa.setup.Op.Target;
 import dev.capsa.spec.Linux;
@@ -224,9 +225,7 @@ public final class SetupCompiler {
     program.add("process.cwd", new Op.Chdir(process.cwd()));
     // Without no_new_privs, loading seccomp needs CAP_SYS_ADMIN: load it while
     // we still have it, before the credentials change (runc's order).
-    Op seccomp = linux == null || linux.seccomp() == null
-        ? null
-        : new dev.capsa.seccomp.SeccompCompiler(linux.seccomp()).op();
+    Op seccomp = linux == null || linux.seccomp() == null ? null : seccomp(linux.seccomp());
     if (seccomp != null && !process.noNewPrivileges()) {
       program.add("linux.seccomp", seccomp);
     }
@@ -293,6 +292,15 @@ public final class SetupCompiler {
     if (p != null && p.selinuxLabel() != null && !p.selinuxLabel().isEmpty()) {
       throw new SpecException("process.selinuxLabel: not supported by this version of capsa");
     }
+  }
+
+  private static Op seccomp(dev.capsa.spec.Seccomp profile) {
+    SeccompCompiler.Filter f = new SeccompCompiler(profile).compile();
+    StringBuilder hex = new StringBuilder(f.bpf().length * 2);
+    for (byte b : f.bpf()) {
+      hex.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+    }
+    return new Op.Seccomp(f.flags(), hex.toString());
   }
 
   /** /proc/self/timens_offsets lines (time_namespaces(7)) for linux.timeOffsets. */
