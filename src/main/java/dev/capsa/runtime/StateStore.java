@@ -88,6 +88,21 @@ public final class StateStore {
     return new Container(this, id, dir);
   }
 
+  /** True when container {@code id} has a state. */
+  public boolean exists(String id) {
+    checkId(id);
+    return Files.isRegularFile(root.resolve(id).resolve(Container.STATE));
+  }
+
+  /** Removes a container directory without a state (a create that died early), if any. */
+  void removeRemains(String id) {
+    checkId(id);
+    Path dir = root.resolve(id);
+    if (Files.isDirectory(dir) && !Files.exists(dir.resolve(Container.STATE))) {
+      new Container(this, id, dir).destroy();
+    }
+  }
+
   /** Every container under the root, by id. */
   public List<Container> list() {
     List<Container> out = new ArrayList<>();
