@@ -74,6 +74,9 @@ public final class Native {
 
   public static native void setChildSubreaper();
 
+  /** Opens (creating, mode 0600) and flock(LOCK_EX)s {@code path}, waiting; closing the fd unlocks. */
+  public static native int lock(String path);
+
   /** Forwards HUP, INT, TERM and the other signals a user sends to {@code pid} (for run). */
   public static native void forwardSignals(int pid);
 

@@ -104,7 +104,7 @@ public final class Lifecycle {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc"))) {
       for (Path d : dirs) {
         String name = d.getFileName().toString();
-        if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
+        if (Signals.digits(name)) {
           out.add(Integer.parseInt(name));
         }
       }

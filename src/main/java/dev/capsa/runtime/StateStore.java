@@ -19,6 +19,13 @@ public final class StateStore {
   public static final String DEFAULT_ROOT = "/run/capsa";
 
 
+  private static final java.util.Comparator<Container> BY_ID = new java.util.Comparator<>() {
+    @Override
+    public int compare(Container a, Container b) {
+      return a.id().compareTo(b.id());
+    }
+  };
+
   private final Path root;
 
   public StateStore(Path root) {
@@ -118,7 +125,7 @@ public final class StateStore {
     } catch (IOException e) {
       throw new ContainerException("listing " + root + ": " + e, e);
     }
-    out.sort((a, b) -> a.id().compareTo(b.id()));
+    out.sort(BY_ID);
     return out;
   }
 }

@@ -157,7 +157,11 @@ public sealed interface Op {
   record SetGroups(List<Long> gids) implements Op {
     public int code() { return 20; }
     public long[] ints() {
-      return gids.stream().mapToLong(Long::longValue).toArray();
+      long[] out = new long[gids.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = gids.get(i);
+      }
+      return out;
     }
   }
 

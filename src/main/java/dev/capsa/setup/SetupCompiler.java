@@ -47,7 +47,7 @@ public final class SetupCompiler {
 
     private static long readBoundingSet() {
       try {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        for (String line : dev.capsa.linux.FileIo.read(Path.of("/proc/self/status")).split("\n")) {
           if (line.startsWith("CapBnd:")) {
             return Long.parseUnsignedLong(line.substring(7).trim(), 16);
           }
@@ -487,7 +487,9 @@ public final class SetupCompiler {
         fields.put(path, field);
       }
     }
-    nodes.forEach((path, op) -> program.add(fields.get(path), op));
+    for (Map.Entry<String, Op.Mknod> e : nodes.entrySet()) {
+      program.add(fields.get(e.getKey()), e.getValue());
+    }
     // runtime-linux.md: the links are made "if the source file exists after
     // processing mounts", which is when /proc is mounted.
     if (procMounted) {
