@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
@@ -968,4 +969,31 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 out:
 	jpath_release(&name);
 	jpath_release(&new_name);
+}
+
+/* open(O_CREAT, 0600) + flock(LOCK_EX), waiting for the holder: the container lock. */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_lock(JNIEnv *env, jclass cls, jstring path)
+{
+	struct jpath p;
+	int fd, rc;
+
+	(void)cls;
+	if (jpath_get(env, path, &p) < 0)
+		return -1;
+	fd = open(p.c, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		throw_errno(env, "open", p.c, errno);
+		jpath_release(&p);
+		return -1;
+	}
+	do
+		rc = flock(fd, LOCK_EX);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
+		throw_errno(env, "flock", p.c, errno);
+		close(fd);
+		fd = -1;
+	}
+	jpath_release(&p);
+	return fd;
 }

@@ -232,35 +232,34 @@ static int open_in_root(const char *path, int flags)
 	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
-/* mkdir -p beneath the root; returns an O_PATH fd of the directory. */
+/*
+ * mkdir -p beneath the root; returns an O_PATH fd of the directory. A
+ * component that is a dangling symlink is followed the way openat2 follows
+ * symlinks, inside the root, and its target is made (as runc's securejoin
+ * MkdirAll does): a mount at /etc/resolv.conf -> /run/... works on an image
+ * without /run, and nothing is ever made outside the rootfs.
+ */
 static int mkdir_in_root(const char *path, mode_t mode)
 {
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
+	char buf[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	int links = 0;
 
-	if (n >= sizeof buf) {
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(buf, path, n + 1);
-	for (size_t k = 1; k <= n; k++) {
-		int fd;
+restart:
+	for (size_t k = 1, n = strlen(buf); k <= n; k++) {
+		char saved = buf[k], *slash;
+		int fd, parent;
 
-		if (buf[k] != '/' && buf[k] != '\0')
+		if ((saved != '/' && saved != '\0') || buf[k - 1] == '/')
 			continue;
-		if (buf[k - 1] == '/')
-			continue;
-		char saved = buf[k];
-
 		buf[k] = '\0';
 		fd = open_in_root(buf, O_PATH | O_DIRECTORY);
 		if (fd < 0 && errno == ENOENT) {
-			char *slash = strrchr(buf, '/');
-			int parent;
-
-			if (slash == buf) {
-				parent = open_in_root("/", O_PATH | O_DIRECTORY);
-			} else if (slash) {
+			slash = strrchr(buf, '/');
+			if (slash && slash != buf) {
 				*slash = '\0';
 				parent = open_in_root(buf, O_PATH | O_DIRECTORY);
 				*slash = '/';
@@ -269,12 +268,31 @@ static int mkdir_in_root(const char *path, mode_t mode)
 			}
 			if (parent < 0)
 				return -1;
-			if (mkdirat(parent, slash ? slash + 1 : buf, mode) < 0 && errno != EEXIST) {
+			if (mkdirat(parent, slash ? slash + 1 : buf, mode) < 0) {
 				int err = errno;
+				/* Something open could not follow is there: a dangling symlink? */
+				ssize_t t = err != EEXIST ? -1
+					: readlinkat(parent, slash ? slash + 1 : buf, target, sizeof target - 1);
+				int len;
 
 				close(parent);
-				errno = err;
-				return -1;
+				if (t < 0 || ++links > 40) {
+					errno = err != EEXIST ? err : t < 0 ? ENOTDIR : ELOOP;
+					return -1;
+				}
+				target[t] = '\0';
+				buf[k] = saved;
+				if (slash)
+					*slash = '\0';
+				len = target[0] == '/'
+					? snprintf(next, sizeof next, "%s%s", target, buf + k)
+					: snprintf(next, sizeof next, "%s/%s%s", slash ? buf : "", target, buf + k);
+				if (len < 0 || len >= (int)sizeof next) {
+					errno = ENAMETOOLONG;
+					return -1;
+				}
+				memcpy(buf, next, (size_t)len + 1);
+				goto restart;
 			}
 			close(parent);
 			fd = open_in_root(buf, O_PATH | O_DIRECTORY);
@@ -286,7 +304,7 @@ static int mkdir_in_root(const char *path, mode_t mode)
 			return fd;
 		close(fd);
 	}
-	return open_in_root(path, O_PATH | O_DIRECTORY);
+	return open_in_root(buf, O_PATH | O_DIRECTORY);
 }
 
 /*
@@ -303,7 +321,7 @@ static int open_parent(const char *path, char *buf, size_t size, char **base)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(buf, path, n + 1);
+	memmove(buf, path, n + 1);	/* path may be buf itself */
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
 	slash = strrchr(buf, '/');
@@ -327,24 +345,47 @@ static void fd_path(char *buf, size_t size, int fd)
 
 static int make_target(const char *target, int create)
 {
-	char buf[PATH_MAX], *base;
-	int parent, fd;
+	char buf[PATH_MAX], link[PATH_MAX], next[PATH_MAX], *base;
+	const char *path = target;
+	int parent, fd, links = 0;
 
 	if (create == CREATE_DIR)
 		return mkdir_in_root(target, 0755);
-	fd = open_in_root(target, O_PATH);
-	if (fd >= 0 || errno != ENOENT || create != CREATE_FILE)
-		return fd;
-	parent = open_parent(target, buf, sizeof buf, &base);
-	if (parent < 0)
-		return -1;
-	fd = openat(parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-	close(parent);
+	for (;;) {
+		fd = open_in_root(path, O_PATH);
+		if (fd >= 0 || errno != ENOENT || create != CREATE_FILE)
+			return fd;
+		parent = open_parent(path, buf, sizeof buf, &base);
+		if (parent < 0)
+			return -1;
+		fd = openat(parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != ELOOP) {
+			close(parent);
+			break;
+		}
+		/* A dangling symlink: make its target, inside the root (see mkdir_in_root). */
+		ssize_t t = readlinkat(parent, base, link, sizeof link - 1);
+
+		close(parent);
+		if (t < 0 || ++links > 40) {
+			errno = t < 0 ? errno : ELOOP;
+			return -1;
+		}
+		link[t] = '\0';
+		base[-1] = '\0';
+		if (snprintf(next, sizeof next, link[0] == '/' ? "%s%s" : "%s/%s",
+			     link[0] == '/' ? "" : buf, link) >= (int)sizeof next) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(buf, next, strlen(next) + 1);
+		path = buf;
+	}
 	if (fd < 0 && errno != EEXIST)
 		return -1;
 	if (fd >= 0)
 		close(fd);
-	return open_in_root(target, O_PATH);
+	return open_in_root(path, O_PATH);
 }
 
 static const char *opt(const char *s)

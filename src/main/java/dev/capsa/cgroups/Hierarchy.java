@@ -1,7 +1,7 @@
 package dev.capsa.cgroups;
 
+import dev.capsa.linux.FileIo;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,8 +29,8 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
   /** The hierarchies mounted on this host, in mountinfo order. */
   public static List<Hierarchy> ofHost() {
     try {
-      return parse(Files.readAllLines(Path.of("/proc/self/mountinfo")),
-          Files.readAllLines(Path.of("/proc/self/cgroup")));
+      return parse(List.of(FileIo.read(Path.of("/proc/self/mountinfo")).split("\n")),
+          List.of(FileIo.read(Path.of("/proc/self/cgroup")).split("\n")));
     } catch (IOException e) {
       throw new IllegalStateException("reading /proc/self/mountinfo: " + e.getMessage(), e);
     }

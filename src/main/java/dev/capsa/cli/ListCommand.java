@@ -51,7 +51,9 @@ final class ListCommand implements Command {
       }
     }
     if (a.flag("quiet")) {
-      states.forEach(s -> out.println(s.get("id")));
+      for (Map<String, Object> s : states) {
+        out.println(s.get("id"));
+      }
     } else if (format.equals("json")) {
       // runc marshals a nil slice: "null" when there are no containers.
       out.println(states.isEmpty() ? "null" : Json.write(states));

@@ -72,7 +72,12 @@ final class RunCommand implements Command {
     int status = Native.waitPid(pid, false);
     Log.debug("container process exited");
     if (!a.flag("keep")) {
-      Lifecycle.delete(g.store(), id, true);
+      try {
+        Lifecycle.delete(g.store(), id, true);
+      } catch (ContainerException e) {
+        // Someone deleted it (delete --force) while we waited: its status still counts.
+        Log.debug("delete after run: " + e.getMessage());
+      }
     }
     Log.debug("deleted");
     return exitCode(status);

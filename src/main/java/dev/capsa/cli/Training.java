@@ -67,7 +67,12 @@ final class Training {
     StageCheck.run(dir.resolve("missing").toString());
     ProcStat.read((int) ProcessHandle.current().pid());
 
-    // state, list, kill and delete on a stopped container in a scratch root.
+    lifecycle(dir, sink, bundle);
+    return 0;
+  }
+
+  /** state, list, kill and delete on a stopped container in a scratch root. */
+  private static void lifecycle(Path dir, PrintStream sink, Path bundle) throws IOException {
     Path root = dir.resolve("root");
     Path c = Files.createDirectories(root.resolve("train"));
     ContainerState s = new ContainerState("train", Status.CREATED, 0, 0, 0, bundle.toString(),
@@ -91,7 +96,6 @@ final class Training {
       System.setErr(err);
       dev.capsa.log.Log.redirectStderr(err);
     }
-    return 0;
   }
 
   /**

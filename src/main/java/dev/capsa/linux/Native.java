@@ -139,6 +139,9 @@ public final class Native {
   /** Moves interface {@code name} into the network namespace of {@code netnsFd} as {@code newName}. */
   public static native void moveLink(String name, int netnsFd, String newName);
 
+  /** Opens (creating, mode 0600) and flock(LOCK_EX)s {@code path}, waiting; closing the fd unlocks. */
+  public static native int lock(String path);
+
   public static native int geteuid();
 
   public static native String strerror(int errno);

@@ -26,7 +26,7 @@ public final class Signals {
    */
   public static int parse(String text) {
     String s = text.trim();
-    if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
+    if (digits(s)) {
       int n;
       try {
         n = Integer.parseInt(s);
@@ -61,6 +61,19 @@ public final class Signals {
       return rt;
     }
     throw new IllegalArgumentException("unknown signal: " + text);
+  }
+
+  /** True for a non-empty string of ASCII digits. */
+  public static boolean digits(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int realtime(String name) {

@@ -1,19 +1,16 @@
 package dev.capsa.runtime;
 
 import dev.capsa.linux.Errno;
+import dev.capsa.linux.FileIo;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.SyscallException;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 
 /**
  * One container's state directory, {@code <root>/<id>}:
@@ -21,7 +18,7 @@ import java.nio.file.StandardOpenOption;
  * <pre>
  *   state.json   ContainerState, replaced atomically (write + rename)
  *   exec.fifo    the create→start gate; exists while the container is "created"
- *   lock         serializes commands on this container (fcntl lock)
+ *   lock         serializes commands on this container (flock)
  * </pre>
  */
 public final class Container {
@@ -71,35 +68,28 @@ public final class Container {
   /** Takes the lock of a container whose state is not written yet. */
   Lock lockNew() {
     try {
-      FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE,
-          StandardOpenOption.WRITE);
-      return new Lock(ch, ch.lock());
-    } catch (NoSuchFileException e) {
-      throw new ContainerException("container \"" + id + "\" does not exist");
-    } catch (IOException e) {
-      throw new ContainerException("locking container \"" + id + "\": " + e, e);
+      return new Lock(Native.lock(dir.resolve(LOCK).toString()));
+    } catch (SyscallException e) {
+      if (e.errno() == Errno.ENOENT) {
+        throw new ContainerException("container \"" + id + "\" does not exist");
+      }
+      throw new ContainerException("locking container \"" + id + "\": " + e.getMessage(), e);
     }
   }
 
-  /** A held container lock. */
+  /** A held container lock (flock(2) on the lock file). */
   public static final class Lock implements AutoCloseable {
-    private final FileChannel channel;
-    private final FileLock lock;
+    private int fd;
 
-    Lock(FileChannel channel, FileLock lock) {
-      this.channel = channel;
-      this.lock = lock;
+    Lock(int fd) {
+      this.fd = fd;
     }
 
     @Override
     public void close() {
-      try {
-        if (channel.isOpen()) {
-          lock.release();
-          channel.close();
-        }
-      } catch (IOException e) {
-        // Closing the channel releases the lock in any case.
+      if (fd >= 0) {
+        Native.close(fd);
+        fd = -1;
       }
     }
   }
@@ -107,7 +97,7 @@ public final class Container {
   /** The recorded state; a container deleted meanwhile is an error. */
   public ContainerState load() {
     try {
-      return ContainerState.fromJson(Files.readString(dir.resolve(STATE)));
+      return ContainerState.fromJson(FileIo.read(dir.resolve(STATE)));
     } catch (NoSuchFileException e) {
       throw new ContainerException("container \"" + id + "\" does not exist");
     } catch (IOException | RuntimeException e) {
@@ -119,7 +109,7 @@ public final class Container {
   void save(ContainerState state) {
     Path tmp = dir.resolve(STATE + ".tmp");
     try {
-      Files.writeString(tmp, state.toJson(), StandardCharsets.UTF_8);
+      FileIo.write(tmp, state.toJson());
       try {
         Files.move(tmp, dir.resolve(STATE), StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
@@ -140,7 +130,8 @@ public final class Container {
     if (s.status() == Status.CREATING) {
       // Still creating while the create command lives; a create that died
       // left a container that is, for every purpose, stopped.
-      boolean creatorAlive = ProcessHandle.of(s.creator()).map(ProcessHandle::isAlive).orElse(false);
+      ProcStat creator = ProcStat.read(s.creator());
+      boolean creatorAlive = creator != null && !creator.exited();
       return creatorAlive && (s.pid() == 0 || alive(s)) ? Status.CREATING : Status.STOPPED;
     }
     if (!alive(s)) {

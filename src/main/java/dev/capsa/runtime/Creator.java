@@ -1,6 +1,7 @@
 package dev.capsa.runtime;
 
 import dev.capsa.linux.Errno;
+import dev.capsa.linux.FileIo;
 import dev.capsa.linux.Namespaces;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.Signals;
@@ -68,7 +69,9 @@ public final class Creator {
     Log.debug("host read");
     SetupCompiler.Result compiled = SetupCompiler.compile(
         new SetupCompiler.Request(spec, bundle, fifo, options.noPivot()), host);
-    compiled.warnings().forEach(Log::warn);
+    for (String w : compiled.warnings()) {
+      Log.warn(w);
+    }
     program = compiled.program();
     Log.debug("compiled " + program.size() + " ops");
     if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
@@ -76,6 +79,7 @@ public final class Creator {
     }
 
     container = store.createDirectory(id);
+    Log.debug("directory made");
     // A signal that ends this JVM mid-create must not leave a half-made container.
     Thread hook = new Thread(this::undo, "capsa-create-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -85,6 +89,7 @@ public final class Creator {
           bundle.resolve(spec.root().path()).normalize().toString(), Times.now(),
           spec.annotations() == null ? Map.of() : spec.annotations());
       container.save(state);
+      Log.debug("state saved");
       Native.mkfifo(fifo.toString(), 0600);
       follow();
       Log.debug("container process " + pid + " waits at the gate");
@@ -114,7 +119,7 @@ public final class Creator {
 
   private static String readConfig(Path bundle) {
     try {
-      return Files.readString(bundle.resolve("config.json"), StandardCharsets.UTF_8);
+      return FileIo.read(bundle.resolve("config.json"));
     } catch (NoSuchFileException e) {
       throw new ContainerException("bundle " + bundle + ": config.json does not exist");
     } catch (IOException e) {
@@ -125,6 +130,7 @@ public final class Creator {
   /** Runs the stage's side of the protocol until the container waits at the gate. */
   private void follow() {
     session = StageSession.spawn(options.preserveFds());
+    Log.debug("stage spawned");
     session.sendProgram(program.encode());
     Log.debug("native stage " + session.stagePid() + " started");
     while (true) {
@@ -182,8 +188,12 @@ public final class Creator {
     String field = program.field(index);
     Op op = program.op(index);
     if (op instanceof Op.Setns s && errno == Errno.EINVAL) {
-      String type = Namespaces.FLAGS.entrySet().stream()
-          .filter(e -> e.getValue() == s.nstype()).map(Map.Entry::getKey).findFirst().orElse("?");
+      String type = "?";
+      for (Map.Entry<String, Long> e : Namespaces.FLAGS.entrySet()) {
+        if (e.getValue() == s.nstype()) {
+          type = e.getKey();
+        }
+      }
       return new ContainerException(field + ": " + s.path() + " is not a " + type
           + " namespace (setns: " + Errno.describe(errno) + ")");
     }
@@ -245,7 +255,7 @@ public final class Creator {
     Path abs = file.toAbsolutePath();
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".capsa-tmp");
     try {
-      Files.writeString(tmp, Integer.toString(pid));
+      FileIo.write(tmp, Integer.toString(pid));
       Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new ContainerException("--pid-file " + file + ": " + e, e);

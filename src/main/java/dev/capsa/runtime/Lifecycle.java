@@ -104,7 +104,7 @@ public final class Lifecycle {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc"))) {
       for (Path d : dirs) {
         String name = d.getFileName().toString();
-        if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
+        if (Signals.digits(name)) {
           out.add(Integer.parseInt(name));
         }
       }
@@ -119,6 +119,12 @@ public final class Lifecycle {
    * stopped is an error, unless {@code force}, which kills it first.
    */
   public static void delete(StateStore store, String id, boolean force) {
+    if (force && !store.exists(id)) {
+      // runc: --force of a container that is not there succeeds, and clears
+      // the remains of a create that died before writing its state.
+      store.removeRemains(id);
+      return;
+    }
     Container c = store.open(id);
     try (Container.Lock lock = c.lock()) {
       ContainerState s = c.load();

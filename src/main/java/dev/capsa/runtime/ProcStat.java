@@ -1,7 +1,7 @@
 package dev.capsa.runtime;
 
+import dev.capsa.linux.FileIo;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -19,7 +19,7 @@ public record ProcStat(char state, long startTime) {
   public static ProcStat read(int pid) {
     String stat;
     try {
-      stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      stat = FileIo.read(Path.of("/proc/" + pid + "/stat"));
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {

@@ -19,6 +19,13 @@ public final class StateStore {
   public static final String DEFAULT_ROOT = "/run/capsa";
 
 
+  private static final java.util.Comparator<Container> BY_ID = new java.util.Comparator<>() {
+    @Override
+    public int compare(Container a, Container b) {
+      return a.id().compareTo(b.id());
+    }
+  };
+
   private final Path root;
 
   public StateStore(Path root) {
@@ -88,6 +95,21 @@ public final class StateStore {
     return new Container(this, id, dir);
   }
 
+  /** True when container {@code id} has a state. */
+  public boolean exists(String id) {
+    checkId(id);
+    return Files.isRegularFile(root.resolve(id).resolve(Container.STATE));
+  }
+
+  /** Removes a container directory without a state (a create that died early), if any. */
+  void removeRemains(String id) {
+    checkId(id);
+    Path dir = root.resolve(id);
+    if (Files.isDirectory(dir) && !Files.exists(dir.resolve(Container.STATE))) {
+      new Container(this, id, dir).destroy();
+    }
+  }
+
   /** Every container under the root, by id. */
   public List<Container> list() {
     List<Container> out = new ArrayList<>();
@@ -103,7 +125,7 @@ public final class StateStore {
     } catch (IOException e) {
       throw new ContainerException("listing " + root + ": " + e, e);
     }
-    out.sort((a, b) -> a.id().compareTo(b.id()));
+    out.sort(BY_ID);
     return out;
   }
 }

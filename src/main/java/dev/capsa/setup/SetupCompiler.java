@@ -71,7 +71,7 @@ public final class SetupCompiler {
 
     private static long readBoundingSet() {
       try {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        for (String line : dev.capsa.linux.FileIo.read(Path.of("/proc/self/status")).split("\n")) {
           if (line.startsWith("CapBnd:")) {
             return Long.parseUnsignedLong(line.substring(7).trim(), 16);
           }
@@ -114,6 +114,9 @@ public final class SetupCompiler {
 
   /** The default PATH when process.env has none, as runc and Docker use. */
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  /** The most supplementary groups setgroups(2) takes. */
+  private static final int NGROUPS_MAX = 65536;
 
   private static final int S_IFIFO = 0010000;
   private static final int S_IFCHR = 0020000;
@@ -861,6 +864,10 @@ public final class SetupCompiler {
       program.add("process.user", new Op.KeepCaps(true));
     }
     List<Long> groups = user.additionalGids() == null ? List.of() : user.additionalGids();
+    if (groups.size() > NGROUPS_MAX) {
+      throw new SpecException("process.user.additionalGids: " + groups.size()
+          + " groups; the kernel takes at most " + NGROUPS_MAX);
+    }
     program.add("process.user.additionalGids", new Op.SetGroups(groups));
     program.add("process.user.gid", new Op.SetResGid(user.gid()));
     program.add("process.user.uid", new Op.SetResUid(user.uid()));

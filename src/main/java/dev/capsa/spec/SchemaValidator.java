@@ -134,7 +134,7 @@ public final class SchemaValidator {
       Path path = Path.of(home, "schema", file);
       if (Files.isRegularFile(path)) {
         try {
-          return Files.readString(path);
+          return dev.capsa.linux.FileIo.read(path);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

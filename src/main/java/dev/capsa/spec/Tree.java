@@ -81,7 +81,9 @@ final class Tree {
       return null;
     }
     Map<String, String> out = new LinkedHashMap<>();
-    m.forEach((k, v) -> out.put(k, (String) v));
+    for (Map.Entry<String, Object> e : m.entrySet()) {
+      out.put(e.getKey(), (String) e.getValue());
+    }
     return out;
   }
 }
