@@ -1,8 +1,8 @@
 package dev.capsa.cli;
 
 import dev.capsa.linux.Native;
+import dev.capsa.linux.SyscallException;
 import dev.capsa.log.Log;
-import dev.capsa.runtime.Container;
 import dev.capsa.runtime.ContainerException;
 import dev.capsa.runtime.Creator;
 import dev.capsa.runtime.Lifecycle;
@@ -14,6 +14,8 @@ import java.util.List;
  * {@code capsa run}: create, start, wait, delete. capsa becomes the container
  * process's subreaper, so it can wait for it; it forwards the signals it gets
  * and exits with the container's status (128+N when a signal N killed it).
+ * With a terminal and no --console-socket, capsa holds the pty master and
+ * joins it to its own terminal (raw mode, window size) until the container ends.
  */
 final class RunCommand implements Command {
   private static final List<Args.Option> OPTIONS;
@@ -53,23 +55,38 @@ final class RunCommand implements Command {
       // When the stage's first process exits, the container process becomes ours to reap.
       Native.setChildSubreaper();
     }
-    Log.debug("subreaper");
-    Container c = Creator.create(g.store(), id, CreateCommand.options(a, !detach));
-    int pid = c.load().pid();
+    Creator.Created created =
+        Creator.create(g.store(), id, CreateCommand.options(a, !detach, !detach));
+    int pid = created.container().load().pid();
+    int master = created.ptyMaster();
+    Terminal terminal = master >= 0 ? new Terminal(master) : null;
     if (!detach) {
-      Native.forwardSignals(pid);
+      Native.forwardSignals(pid, terminal == null ? -1 : terminal.winchFd());
     }
     try {
       Lifecycle.start(g.store(), id);
     } catch (ContainerException e) {
-      Lifecycle.delete(g.store(), id, true);
+      if (terminal != null) {
+        terminal.close();
+      }
+      try {
+        Lifecycle.delete(g.store(), id, true);
+      } catch (ContainerException gone) {
+        // A failed hook has already destroyed it.
+      }
       throw e;
     }
     if (detach) {
       return 0;
     }
     Log.debug("started");
+    if (terminal != null) {
+      terminal.copyUntilClosed();
+    }
     int status = Native.waitPid(pid, false);
+    if (terminal != null) {
+      terminal.close();
+    }
     Log.debug("container process exited");
     if (!a.flag("keep")) {
       try {
@@ -79,7 +96,6 @@ final class RunCommand implements Command {
         Log.debug("delete after run: " + e.getMessage());
       }
     }
-    Log.debug("deleted");
     return exitCode(status);
   }
 
@@ -91,5 +107,91 @@ final class RunCommand implements Command {
     }
     Log.debug("container process killed by signal " + signal);
     return 128 + signal;
+  }
+
+  /**
+   * The caller's terminal joined to the container's pty: stdin to the master
+   * in a thread, the master to stdout here; raw mode while it lasts; a window
+   * change resizes the pty (the kernel then tells the container's foreground
+   * process group).
+   */
+  private static final class Terminal {
+    private final int master;
+    private final int[] winch = Native.pipe();
+    private byte[] saved;
+
+    Terminal(int master) {
+      this.master = master;
+      if (Native.isatty(0)) {
+        saved = Native.makeRaw(0);
+        resize();
+      }
+      daemon("capsa-stdin", this::copyStdin);
+      daemon("capsa-winch", this::watchWindow);
+    }
+
+    int winchFd() {
+      return winch[1];
+    }
+
+    private void resize() {
+      try {
+        int[] size = Native.windowSize(0);
+        Native.setWindowSize(master, size[0], size[1]);
+      } catch (SyscallException e) {
+        Log.debug("window size: " + e.getMessage());
+      }
+    }
+
+    private static void daemon(String name, Runnable r) {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      t.start();
+    }
+
+    private void copyStdin() {
+      byte[] buf = new byte[8192];
+      try {
+        int n;
+        while ((n = Native.read(0, buf)) > 0) {
+          Native.write(master, buf, 0, n);
+        }
+      } catch (SyscallException e) {
+        Log.debug("stdin: " + e.getMessage());
+      }
+    }
+
+    private void watchWindow() {
+      byte[] buf = new byte[16];
+      try {
+        while (Native.read(winch[0], buf) > 0) {
+          if (Native.isatty(0)) {
+            resize();
+          }
+        }
+      } catch (SyscallException e) {
+        Log.debug("window: " + e.getMessage());
+      }
+    }
+
+    /** Copies the pty's output until every holder of its other end has closed it. */
+    void copyUntilClosed() {
+      byte[] buf = new byte[8192];
+      try {
+        int n;
+        while ((n = Native.read(master, buf)) > 0) {
+          Native.write(1, buf, 0, n);
+        }
+      } catch (SyscallException e) {
+        Log.debug("pty: " + e.getMessage());
+      }
+    }
+
+    void close() {
+      if (saved != null) {
+        Native.restoreTerminal(0, saved);
+        saved = null;
+      }
+    }
   }
 }

@@ -4,6 +4,8 @@ import dev.capsa.linux.Errno;
 import dev.capsa.linux.FileIo;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.SyscallException;
+import dev.capsa.spec.ConfigParser;
+import dev.capsa.spec.Hooks;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -18,12 +20,14 @@ import java.nio.file.StandardCopyOption;
  * <pre>
  *   state.json   ContainerState, replaced atomically (write + rename)
  *   exec.fifo    the create→start gate; exists while the container is "created"
+ *   hooks.json   the hooks of config.json at create, for start and delete
  *   lock         serializes commands on this container (flock)
  * </pre>
  */
 public final class Container {
   static final String STATE = "state.json";
   static final String FIFO = "exec.fifo";
+  private static final String HOOKS = "hooks.json";
   private static final String LOCK = "lock";
 
   private final StateStore store;
@@ -117,6 +121,26 @@ public final class Container {
       }
     } catch (IOException e) {
       throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** Keeps the container's hooks for start and delete. */
+  void saveHooks(Hooks hooks) {
+    try {
+      FileIo.write(dir.resolve(HOOKS), ConfigParser.hooksJson(hooks));
+    } catch (IOException e) {
+      throw new ContainerException("writing the hooks of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** The hooks create kept, or none. */
+  Hooks hooks() {
+    try {
+      return ConfigParser.parseHooks(FileIo.read(dir.resolve(HOOKS)));
+    } catch (NoSuchFileException e) {
+      return Hooks.NONE;
+    } catch (IOException | RuntimeException e) {
+      throw new ContainerException("reading the hooks of container \"" + id + "\": " + e, e);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.capsa.runtime;
 
+import dev.capsa.json.Json;
 import dev.capsa.linux.Errno;
 import dev.capsa.linux.FileIo;
 import dev.capsa.linux.Namespaces;
@@ -12,6 +13,8 @@ import dev.capsa.setup.Op;
 import dev.capsa.setup.Program;
 import dev.capsa.setup.SetupCompiler;
 import dev.capsa.spec.ConfigParser;
+import dev.capsa.spec.Linux;
+import dev.capsa.spec.OciVersion;
 import dev.capsa.spec.Spec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,26 +22,43 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The create operation (runtime.md "Create"): compiles config.json, spawns the
  * native stage with the program, and follows it until the container process
- * waits at the gate. Any failure undoes everything: the container process is
- * killed (its mount namespace, and so every mount it made, goes with it) and
- * the state directory is removed, so a failed create leaves nothing behind.
+ * waits at the gate, answering the stage where it stops for Java: the user
+ * namespace's maps, network devices to move in, the hooks of create, the
+ * seccomp listener for the agent. Any failure undoes everything: the
+ * container process is killed (its mount namespace, and so every mount it
+ * made, goes with it), poststop hooks run if create hooks ran (runtime.md
+ * lifecycle, steps 12 and 13), and the state directory is removed.
  */
 public final class Creator {
+  /** What create made: the container, and the pty master when capsa itself holds the terminal. */
+  public record Created(Container container, int ptyMaster) {}
+
+  private static final int O_RDONLY = 0;
+
   private final StateStore store;
   private final String id;
   private final CreateOptions options;
 
   private Container container;
+  private Spec spec;
   private Program program;
   private StageSession session;
+  private final List<StageSession> idmapHelpers = new ArrayList<>();
   private boolean stageReaped;
   private int pid;
   private int pidfd = -1;
+  private int consoleOurs = -1;
+  private int consoleStage = -1;
+  private boolean hooksRan;
   private volatile boolean finished;
 
   private Creator(StateStore store, String id, CreateOptions options) {
@@ -48,38 +68,45 @@ public final class Creator {
   }
 
   /** Creates container {@code id}; returns it in status created. */
-  public static Container create(StateStore store, String id, CreateOptions options) {
+  public static Created create(StateStore store, String id, CreateOptions options) {
     return new Creator(store, id, options).run();
   }
 
-  private Container run() {
+  private Created run() {
     StateStore.checkId(id);
-    Log.debug("id checked");
     Path bundle = options.bundle().toAbsolutePath().normalize();
     String config = readConfig(bundle);
-    Log.debug("read config.json");
-    Spec spec = ConfigParser.parse(config);
+    spec = ConfigParser.parse(config);
     Log.debug("parsed and validated config.json");
-    if (options.consoleSocket() != null && (spec.process() == null || !spec.process().terminal())) {
+    boolean terminal = spec.process() != null && spec.process().terminal();
+    if (options.consoleSocket() != null && !terminal) {
       throw new ContainerException(
           "--console-socket: the container has no terminal (process.terminal is not true)");
     }
-    Path fifo = store.root().resolve(id).resolve(Container.FIFO);
-    SetupCompiler.Host host = SetupCompiler.Host.current();
-    Log.debug("host read");
-    SetupCompiler.Result compiled = SetupCompiler.compile(
-        new SetupCompiler.Request(spec, bundle, fifo, options.noPivot()), host);
-    for (String w : compiled.warnings()) {
-      Log.warn(w);
+    try {
+      int stageConsoleFd = terminal ? openConsole() : -1;
+      Map<Integer, String> idmaps = idmapNamespaces();
+      Path fifo = store.root().resolve(id).resolve(Container.FIFO);
+      SetupCompiler.Result compiled = SetupCompiler.compile(
+          new SetupCompiler.Request(spec, bundle, fifo, options.noPivot(), stageConsoleFd, idmaps,
+              options.extraEnv()),
+          SetupCompiler.Host.current());
+      for (String w : compiled.warnings()) {
+        Log.warn(w);
+      }
+      program = compiled.program();
+      Log.debug("compiled " + program.size() + " ops");
+      if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
+        Log.debug("setup program of " + id + ":\n" + program);
+      }
+      return createContainer(bundle, fifo);
+    } finally {
+      closeHelpers();
     }
-    program = compiled.program();
-    Log.debug("compiled " + program.size() + " ops");
-    if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
-      Log.debug("setup program of " + id + ":\n" + program);
-    }
+  }
 
+  private Created createContainer(Path bundle, Path fifo) {
     container = store.createDirectory(id);
-    Log.debug("directory made");
     // A signal that ends this JVM mid-create must not leave a half-made container.
     Thread hook = new Thread(this::undo, "capsa-create-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -89,21 +116,24 @@ public final class Creator {
           bundle.resolve(spec.root().path()).normalize().toString(), Times.now(),
           spec.annotations() == null ? Map.of() : spec.annotations());
       container.save(state);
-      Log.debug("state saved");
+      if (!spec.hooks().isEmpty()) {
+        container.saveHooks(spec.hooks());
+      }
       Native.mkfifo(fifo.toString(), 0600);
-      follow();
+      follow(state);
       Log.debug("container process " + pid + " waits at the gate");
       ProcStat stat = ProcStat.read(pid);
       if (stat == null || stat.exited()) {
         throw new ContainerException("the container process exited during create");
       }
+      int master = consoleOurs >= 0 ? receiveMaster() : -1;
       state = state.withPid(pid, stat.startTime()).withStatus(Status.CREATED);
       container.save(state);
       if (options.pidFile() != null) {
         writePidFile(options.pidFile(), pid);
       }
       finished = true;
-      return container;
+      return new Created(container, master);
     } catch (RuntimeException e) {
       undo();
       throw e;
@@ -127,10 +157,77 @@ public final class Creator {
     }
   }
 
+  /**
+   * The socket the container's pty master goes to: --console-socket, or, when
+   * capsa run holds the terminal itself, one end of a socketpair. Returns the
+   * fd number the stage will have it at.
+   */
+  private int openConsole() {
+    if (options.consoleSocket() != null) {
+      try {
+        consoleStage = Native.connectUnix(options.consoleSocket());
+      } catch (SyscallException e) {
+        throw new ContainerException("--console-socket " + options.consoleSocket() + ": "
+            + e.getMessage());
+      }
+    } else if (options.foregroundTerminal()) {
+      int[] pair = Native.socketPair();
+      consoleOurs = pair[0];
+      consoleStage = pair[1];
+    } else {
+      return -1;
+    }
+    return 3 + options.preserveFds() + 1;
+  }
+
+  /**
+   * For each mount with uidMappings and gidMappings of its own, a user
+   * namespace with exactly those mappings, for mount_setattr(MOUNT_ATTR_IDMAP):
+   * a stage that unshares one, waits while we write the maps, and then waits
+   * (holding it alive) until we close its socket.
+   */
+  private Map<Integer, String> idmapNamespaces() {
+    Map<Integer, String> out = new HashMap<>();
+    for (int i = 0; i < spec.mounts().size(); i++) {
+      Spec.Mount m = spec.mounts().get(i);
+      if (m.uidMappings() == null || m.gidMappings() == null) {
+        continue;
+      }
+      Program p = new Program()
+          .add("mounts[" + i + "]", new Op.Unshare(Namespaces.CLONE_NEWUSER))
+          .add("mounts[" + i + "]", new Op.Sync(1))
+          .add("mounts[" + i + "]", new Op.Sync(2));
+      StageSession helper = StageSession.spawn(0);
+      idmapHelpers.add(helper);
+      helper.sendProgram(p.encode());
+      StageSession.Message msg = helper.next();
+      if (msg.type() != StageSession.MSG_SYNC) {
+        throw new ContainerException("mounts[" + i + "]: making a user namespace for the idmapped"
+            + " mount: " + msg.text() + (msg.b() == 0 ? "" : ": " + Errno.describe(msg.b())));
+      }
+      IdMaps.write(helper.stagePid(), m.uidMappings(), m.gidMappings(), "mounts[" + i + "]");
+      helper.sendContinue();
+      out.put(i, "/proc/" + helper.stagePid() + "/ns/user");
+    }
+    return out;
+  }
+
+  private void closeHelpers() {
+    for (StageSession h : idmapHelpers) {
+      h.close();
+      reapQuietly(h.stagePid());
+    }
+    idmapHelpers.clear();
+  }
+
   /** Runs the stage's side of the protocol until the container waits at the gate. */
-  private void follow() {
-    session = StageSession.spawn(options.preserveFds());
-    Log.debug("stage spawned");
+  private void follow(ContainerState state) {
+    int[] extra = consoleStage >= 0 ? new int[] {consoleStage} : null;
+    session = StageSession.spawn(options.preserveFds(), extra, null);
+    if (consoleStage >= 0) {
+      Native.close(consoleStage);
+      consoleStage = -1;
+    }
     session.sendProgram(program.encode());
     Log.debug("native stage " + session.stagePid() + " started");
     while (true) {
@@ -144,7 +241,11 @@ public final class Creator {
           reapStage();
           Log.debug("container " + id + ": process " + pid);
         }
-        case StageSession.MSG_SYNC -> session.sendContinue();
+        case StageSession.MSG_SYNC -> {
+          sync(m.a(), state);
+          session.sendContinue();
+        }
+        case StageSession.MSG_FD -> seccompAgent(m.fd(), state);
         case StageSession.MSG_READY -> {
           return;
         }
@@ -154,6 +255,123 @@ public final class Creator {
         default -> throw new ContainerException("native stage: unknown message " + m.type());
       }
     }
+  }
+
+  /** Where the stage stops for Java (SetupCompiler.SYNC_*). */
+  private void sync(int tag, ContainerState state) {
+    Linux l = spec.linux();
+    switch (tag) {
+      case SetupCompiler.SYNC_USERNS -> IdMaps.write(session.stagePid(), l.uidMappings(),
+          l.gidMappings(), "linux.uidMappings");
+      case SetupCompiler.SYNC_NAMESPACES -> moveNetDevices(l.netDevices());
+      case SetupCompiler.SYNC_HOOKS -> {
+        hooksRan = true;
+        String runtimeState = hookState(state, Status.CREATING, pid);
+        HookRunner.run("prestart", spec.hooks().prestart(), runtimeState, 0);
+        HookRunner.run("createRuntime", spec.hooks().createRuntime(), runtimeState, 0);
+        HookRunner.run("createContainer", spec.hooks().createContainer(),
+            hookState(state, Status.CREATING, pidInContainer(pid)), pid);
+      }
+      default -> throw new ContainerException("native stage: unknown sync " + tag);
+    }
+  }
+
+  /** linux.netDevices: each interface moves into the container's network namespace, renamed. */
+  private void moveNetDevices(Map<String, String> devices) {
+    int netns = Native.open("/proc/" + pid + "/ns/net", O_RDONLY);
+    try {
+      for (Map.Entry<String, String> e : devices.entrySet()) {
+        try {
+          Native.moveLink(e.getKey(), netns, e.getValue());
+        } catch (SyscallException x) {
+          throw new ContainerException("linux.netDevices[\"" + e.getKey() + "\"]: " + x.getMessage());
+        }
+      }
+    } finally {
+      Native.close(netns);
+    }
+  }
+
+  /**
+   * config-linux.md "The Container Process State": sent to listenerPath with
+   * the seccomp listener fd in SCM_RIGHTS, one connection, then closed.
+   */
+  private void seccompAgent(int fd, ContainerState state) {
+    try {
+      if (fd < 0) {
+        throw new ContainerException("native stage: a message without its fd");
+      }
+      String path = spec.linux().seccomp().listenerPath();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("ociVersion", OciVersion.SUPPORTED);
+      m.put("fds", List.of("seccompFd"));
+      m.put("pid", pid);
+      String metadata = spec.linux().seccomp().listenerMetadata();
+      if (metadata != null) {
+        m.put("metadata", metadata);
+      }
+      m.put("state", stateMap(state, Status.CREATING, pid));
+      int sock;
+      try {
+        sock = Native.connectUnix(path);
+      } catch (SyscallException e) {
+        throw new ContainerException("linux.seccomp.listenerPath: " + e.getMessage());
+      }
+      try {
+        Native.sendFds(sock, Json.write(m).getBytes(StandardCharsets.UTF_8), new int[] {fd});
+      } catch (SyscallException e) {
+        throw new ContainerException("linux.seccomp.listenerPath: " + e.getMessage());
+      } finally {
+        Native.close(sock);
+      }
+    } finally {
+      if (fd >= 0) {
+        Native.close(fd);
+      }
+    }
+  }
+
+  /** The pty master the stage sent over our end of the console socketpair. */
+  private int receiveMaster() {
+    int[] fd = {-1};
+    int n = Native.recv(consoleOurs, new byte[256], 10_000, fd);
+    if (n <= 0 || fd[0] < 0) {
+      throw new ContainerException("process.terminal: the pty master did not arrive");
+    }
+    return fd[0];
+  }
+
+  /** The state a hook reads on its stdin (runtime.md "State"). */
+  static String hookState(ContainerState state, Status status, int pidSeen) {
+    return Json.write(stateMap(state, status, pidSeen));
+  }
+
+  private static Map<String, Object> stateMap(ContainerState state, Status status, int pidSeen) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("ociVersion", OciVersion.SUPPORTED);
+    m.put("id", state.id());
+    m.put("status", status.json());
+    m.put("pid", pidSeen);
+    m.put("bundle", state.bundle());
+    if (state.annotations() != null && !state.annotations().isEmpty()) {
+      m.put("annotations", state.annotations());
+    }
+    return m;
+  }
+
+  /** A pid as its own pid namespace sees it: the last field of NSpid in /proc/PID/status. */
+  static int pidInContainer(int hostPid) {
+    try {
+      for (String line : FileIo.read(Path.of("/proc/" + hostPid + "/status")).split("\n")) {
+        if (line.startsWith("NSpid:")) {
+          String[] f = line.substring(6).trim().split("\\s+");
+          return Integer.parseInt(f[f.length - 1]);
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // Fall back to the host's view.
+    }
+    return hostPid;
   }
 
   private void reapStage() {
@@ -182,8 +400,9 @@ public final class Creator {
   private ContainerException failure(StageSession.Message m) {
     int index = m.a();
     int errno = m.b();
+    String err = errno == 0 ? "" : ": " + Errno.describe(errno);
     if (index < 0 || index >= program.size()) {
-      return new ContainerException("native stage: " + m.text() + ": " + Errno.describe(errno));
+      return new ContainerException("native stage: " + m.text() + err);
     }
     String field = program.field(index);
     Op op = program.op(index);
@@ -195,12 +414,16 @@ public final class Creator {
         }
       }
       return new ContainerException(field + ": " + s.path() + " is not a " + type
-          + " namespace (setns: " + Errno.describe(errno) + ")");
+          + " namespace (setns" + err + ")");
     }
-    return new ContainerException(field + ": " + m.text() + ": " + Errno.describe(errno));
+    return new ContainerException(field + ": " + m.text() + err);
   }
 
-  /** Kills what was started and removes the state directory. Idempotent. */
+  /**
+   * Kills what was started, runs the poststop hooks if create's hooks ran
+   * (runtime.md: continue at step 12), and removes the state directory.
+   * Idempotent.
+   */
   private synchronized void undo() {
     if (finished || container == null) {
       return;
@@ -226,6 +449,9 @@ public final class Creator {
         reapQuietly(session.stagePid());
         stageReaped = true;
       }
+      if (hooksRan) {
+        Lifecycle.poststop(container, spec.hooks());
+      }
     } finally {
       container.destroy();
     }
@@ -247,6 +473,14 @@ public final class Creator {
     if (pidfd >= 0) {
       Native.close(pidfd);
       pidfd = -1;
+    }
+    if (consoleStage >= 0) {
+      Native.close(consoleStage);
+      consoleStage = -1;
+    }
+    if (consoleOurs >= 0) {
+      Native.close(consoleOurs);
+      consoleOurs = -1;
     }
   }
 

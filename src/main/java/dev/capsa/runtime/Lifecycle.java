@@ -4,6 +4,8 @@ import dev.capsa.linux.Errno;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.Signals;
 import dev.capsa.linux.SyscallException;
+import dev.capsa.log.Log;
+import dev.capsa.spec.Hooks;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -29,6 +31,15 @@ public final class Lifecycle {
         throw new ContainerException("cannot start container \"" + id + "\": it is "
             + status.json() + ", not created");
       }
+      Hooks hooks = c.hooks();
+      try {
+        // In the container's namespaces, before the user's program runs.
+        HookRunner.run("startContainer", hooks.startContainer(),
+            Creator.hookState(s, Status.CREATED, Creator.pidInContainer(s.pid())), s.pid());
+      } catch (ContainerException e) {
+        destroyAfterFailedHook(c, s, hooks);
+        throw e;
+      }
       try {
         Native.releaseGate(c.fifo().toString());
       } catch (SyscallException e) {
@@ -44,6 +55,48 @@ public final class Lifecycle {
         throw new ContainerException("removing " + c.fifo() + ": " + e, e);
       }
       c.save(s.withStatus(Status.RUNNING));
+      try {
+        HookRunner.run("poststart", hooks.poststart(),
+            Creator.hookState(s, Status.RUNNING, s.pid()), 0);
+      } catch (ContainerException e) {
+        destroyAfterFailedHook(c, s, hooks);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * runtime.md: a failed startContainer or poststart hook stops the container
+   * and continues the lifecycle at step 12: it is destroyed, and its poststop
+   * hooks run.
+   */
+  private static void destroyAfterFailedHook(Container c, ContainerState s, Hooks hooks) {
+    killAndWait(s);
+    c.destroy();
+    poststop(c, hooks, s);
+  }
+
+  /** Runs the poststop hooks of a deleted container; a failure is only a warning. */
+  static void poststop(Container c, Hooks hooks) {
+    poststop(c, hooks, null);
+  }
+
+  private static void poststop(Container c, Hooks hooks, ContainerState s) {
+    if (hooks.poststop().isEmpty()) {
+      return;
+    }
+    ContainerState state = s;
+    if (state == null) {
+      try {
+        state = c.load();
+      } catch (ContainerException e) {
+        state = new ContainerState(c.id(), Status.STOPPED, 0, 0, 0, "", "", "", java.util.Map.of());
+      }
+    }
+    try {
+      HookRunner.run("poststop", hooks.poststop(), Creator.hookState(state, Status.STOPPED, 0), 0);
+    } catch (ContainerException e) {
+      Log.warn(e.getMessage());
     }
   }
 
@@ -136,7 +189,9 @@ public final class Lifecycle {
         }
         killAndWait(s);
       }
+      Hooks hooks = c.hooks();
       c.destroy();
+      poststop(c, hooks, s);
     }
   }
 

@@ -92,13 +92,14 @@ public final class SetupCompiler {
    * @param consoleFd the stage's fd of the console socket, or -1 without a terminal
    * @param idmapUserns the user namespace (path) made for each mount's own idmapping,
    *     by mount index
+   * @param extraEnv variables added to process.env (socket activation's LISTEN_FDS)
    */
   public record Request(Spec spec, Path bundle, Path fifo, boolean noPivot, int consoleFd,
-      Map<Integer, String> idmapUserns) {
+      Map<Integer, String> idmapUserns, List<String> extraEnv) {
 
-    /** A container without a terminal or idmapped mounts of their own mapping. */
+    /** A container without a terminal, idmapped mounts of their own mapping or extra env. */
     public Request(Spec spec, Path bundle, Path fifo, boolean noPivot) {
-      this(spec, bundle, fifo, noPivot, -1, Map.of());
+      this(spec, bundle, fifo, noPivot, -1, Map.of(), List.of());
     }
   }
 
@@ -245,7 +246,8 @@ public final class SetupCompiler {
           ProcessAttributes.cpuMask(process.execCPUAffinity().finalCpus(),
               "process.execCPUAffinity.final")));
     }
-    List<String> env = process.env() == null ? List.of() : process.env();
+    List<String> env = new ArrayList<>(process.env() == null ? List.of() : process.env());
+    env.addAll(request.extraEnv());
     List<String> args = process.args();
     program.add("process.args", new Op.FindExec(args.get(0), pathOf(env)));
     // As late as possible, so that few syscalls run under the filter: those

@@ -255,6 +255,41 @@ public final class ConfigParser {
     return List.copyOf(out);
   }
 
+  /** Hooks as JSON, to keep for start and delete (config.json may change after create). */
+  public static String hooksJson(Hooks hooks) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    String[] kinds = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+        "poststop"};
+    List<List<Hooks.Hook>> lists = List.of(hooks.prestart(), hooks.createRuntime(),
+        hooks.createContainer(), hooks.startContainer(), hooks.poststart(), hooks.poststop());
+    for (int k = 0; k < kinds.length; k++) {
+      List<Object> out = new ArrayList<>();
+      for (Hooks.Hook h : lists.get(k)) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("path", h.path());
+        if (h.args() != null) {
+          e.put("args", h.args());
+        }
+        if (h.env() != null) {
+          e.put("env", h.env());
+        }
+        if (h.timeout() != null) {
+          e.put("timeout", h.timeout());
+        }
+        out.add(e);
+      }
+      if (!out.isEmpty()) {
+        m.put(kinds[k], out);
+      }
+    }
+    return Json.write(m);
+  }
+
+  /** Reads what {@link #hooksJson} wrote. */
+  public static Hooks parseHooks(String json) {
+    return hooks(Tree.object(Json.parse(json)));
+  }
+
   private static Hooks hooks(Map<String, Object> h) {
     if (h == null) {
       return Hooks.NONE;

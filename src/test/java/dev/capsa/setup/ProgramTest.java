@@ -103,13 +103,13 @@ class ProgramTest {
 
   @Test
   void programKeepsTheFieldOfEachOp() {
-    Program p = new Program().add("a", new Op.Fork()).add("b", new Op.WaitGate());
+    Program p = new Program().add("a", new Op.Fork(false)).add("b", new Op.WaitGate());
     assertEquals(2, p.size());
     assertEquals("a", p.field(0));
     assertEquals("b", p.field(1));
     assertEquals(new Op.WaitGate(), p.op(1));
-    assertEquals(List.of(new Op.Fork(), new Op.WaitGate()), p.ops());
-    assertThrows(UnsupportedOperationException.class, () -> p.ops().add(new Op.Fork()));
+    assertEquals(List.of(new Op.Fork(false), new Op.WaitGate()), p.ops());
+    assertThrows(UnsupportedOperationException.class, () -> p.ops().add(new Op.Fork(false)));
   }
 
   private static void bytes(ByteArrayOutputStream out, int... values) {

@@ -233,7 +233,7 @@ class SetupCompilerTest {
 
     List<Op> expected = new ArrayList<>();
     expected.add(new Op.Unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS));
-    expected.add(new Op.Fork());
+    expected.add(new Op.Fork(false));
     expected.add(new Op.OpenGate(fifo.toString()));
     expected.add(new Op.Mount("", "/", "", MS_REC | MS_SLAVE, "", Target.HOST, Create.NONE));
     expected.add(new Op.Mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Target.HOST, Create.NONE));
@@ -753,7 +753,7 @@ class SetupCompilerTest {
         new Op.Setns("/proc/self/ns/cgroup", CLONE_NEWCGROUP),
         new Op.Setns("/proc/self/ns/mnt", CLONE_NEWNS),
         new Op.Unshare(CLONE_NEWPID),
-        new Op.Fork()), p.ops().subList(0, 7));
+        new Op.Fork(false)), p.ops().subList(0, 7));
     assertEquals("linux.namespaces[3]", p.field(0));
     assertEquals("linux.namespaces[4]", p.field(1));
     assertEquals("linux.namespaces[1]", p.field(2));
@@ -773,7 +773,7 @@ class SetupCompilerTest {
     assertEquals(List.of(
         new Op.Setns("/proc/self/ns/pid", CLONE_NEWPID),
         new Op.Setns("/proc/self/ns/mnt", CLONE_NEWNS),
-        new Op.Fork()), p.ops().subList(0, 3));
+        new Op.Fork(false)), p.ops().subList(0, 3));
     assertEquals(List.of(), opsOf(p, Op.Unshare.class));
   }
 
@@ -785,7 +785,7 @@ class SetupCompilerTest {
         """);
     assertEquals(new Op.Unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWCGROUP
         | CLONE_NEWUTS | CLONE_NEWPID), p.op(0));
-    assertEquals(new Op.Fork(), p.op(1));
+    assertEquals(new Op.Fork(false), p.op(1));
   }
 
   @Test
@@ -1233,7 +1233,7 @@ class SetupCompilerTest {
   @Test
   void oomScoreAdjIsWrittenRightAfterTheFork() {
     Program p = compile("{\"process\": {\"oomScoreAdj\": -500}}");
-    int fork = indexOf(p, new Op.Fork());
+    int fork = indexOf(p, new Op.Fork(false));
     assertEquals(new Op.WriteFile("/proc/self/oom_score_adj", "-500", false), p.op(fork + 1));
     assertEquals("process.oomScoreAdj", p.field(fork + 1));
     assertEquals(new Op.OpenGate(fifo.toString()), p.op(fork + 2));
