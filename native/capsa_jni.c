@@ -31,6 +31,8 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <dlfcn.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
 #include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -996,4 +998,47 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_lock(JNIEnv *env, jclass cls,
 	}
 	jpath_release(&p);
 	return fd;
+}
+
+/* bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program: cgroup v2's devices.allow. */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_bpfLoadDeviceFilter(JNIEnv *env, jclass cls, jbyteArray prog)
+{
+	union bpf_attr attr;
+	char log[4096];
+	jsize len = (*env)->GetArrayLength(env, prog);
+	jbyte *insns = (*env)->GetByteArrayElements(env, prog, NULL);
+	int fd;
+
+	(void)cls;
+	if (!insns)
+		return -1;
+	memset(&attr, 0, sizeof attr);
+	log[0] = '\0';
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insn_cnt = (uint32_t)len / sizeof(struct bpf_insn);
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
+	attr.log_buf = (uint64_t)(uintptr_t)log;
+	attr.log_size = sizeof log;
+	attr.log_level = 1;
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+	(*env)->ReleaseByteArrayElements(env, prog, insns, JNI_ABORT);
+	if (fd < 0)
+		return throw_errno(env, "bpf BPF_PROG_LOAD", log[0] ? log : NULL, errno);
+	return fd;
+}
+
+/* bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE): replaces the cgroup's device program. */
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_bpfAttachDeviceFilter(JNIEnv *env, jclass cls, jint cgroup_fd,
+									  jint prog_fd)
+{
+	union bpf_attr attr;
+
+	(void)cls;
+	memset(&attr, 0, sizeof attr);
+	attr.target_fd = (uint32_t)cgroup_fd;
+	attr.attach_bpf_fd = (uint32_t)prog_fd;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr) < 0)
+		throw_errno(env, "bpf BPF_PROG_ATTACH", NULL, errno);
 }

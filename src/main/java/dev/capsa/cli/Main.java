@@ -39,11 +39,8 @@ public final class Main {
         new DeleteCommand(), new RunCommand(), new ListCommand(), new SpecCommand(),
         new FeaturesCommand(),
         new NotYetCommand("exec", "run a new process inside a container"),
-        new NotYetCommand("ps", "list the processes of a container"),
-        new NotYetCommand("events", "show container events and statistics"),
-        new NotYetCommand("pause", "suspend every process of a container"),
-        new NotYetCommand("resume", "resume a paused container"),
-        new NotYetCommand("update", "change the resources of a container"),
+        new PsCommand(), new EventsCommand(), new PauseCommand(true), new PauseCommand(false),
+        new UpdateCommand(),
         new NotYetCommand("checkpoint", "checkpoint a running container"),
         new NotYetCommand("restore", "restore a container from a checkpoint"))) {
       COMMANDS.put(c.name(), c);
@@ -114,7 +111,7 @@ public final class Main {
       }
       Log.configure(global.value("log"), format.equals("json"), global.flag("debug"));
       if (global.flag("systemd-cgroup")) {
-        throw new UsageException("--systemd-cgroup: not supported by this version of capsa");
+        throw new UsageException("--systemd-cgroup: " + SystemdCgroup.unavailable());
       }
       Globals g = new Globals(global.value("root", StateStore.DEFAULT_ROOT), global.value("log"),
           format, global.flag("debug"), global.flag("systemd-cgroup"));

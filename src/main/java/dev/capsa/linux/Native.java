@@ -139,6 +139,12 @@ public final class Native {
   /** Moves interface {@code name} into the network namespace of {@code netnsFd} as {@code newName}. */
   public static native void moveLink(String name, int netnsFd, String newName);
 
+  /** Loads a cgroup v2 device filter (eBPF instructions); returns the program's fd. */
+  public static native int bpfLoadDeviceFilter(byte[] instructions);
+
+  /** Attaches a device filter to the cgroup open at {@code cgroupFd}. */
+  public static native void bpfAttachDeviceFilter(int cgroupFd, int programFd);
+
   /** Opens (creating, mode 0600) and flock(LOCK_EX)s {@code path}, waiting; closing the fd unlocks. */
   public static native int lock(String path);
 

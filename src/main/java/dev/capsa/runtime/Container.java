@@ -1,5 +1,7 @@
 package dev.capsa.runtime;
 
+import dev.capsa.cgroups.Cgroup;
+import dev.capsa.cgroups.Layout;
 import dev.capsa.linux.Errno;
 import dev.capsa.linux.FileIo;
 import dev.capsa.linux.Native;
@@ -161,7 +163,15 @@ public final class Container {
     if (!alive(s)) {
       return Status.STOPPED;
     }
+    if (!s.cgroup().isEmpty() && cgroup(s).frozen()) {
+      return Status.PAUSED;
+    }
     return Files.exists(fifo()) ? Status.CREATED : Status.RUNNING;
+  }
+
+  /** The container's cgroup as create recorded it (null when it has none). */
+  static Cgroup cgroup(ContainerState s) {
+    return s.cgroup().isEmpty() ? null : Cgroup.at(Layout.ofHost(), s.cgroup());
   }
 
   /** True while the recorded container process runs (a zombie has exited). */

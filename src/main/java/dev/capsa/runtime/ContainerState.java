@@ -3,6 +3,7 @@ package dev.capsa.runtime;
 import dev.capsa.json.Json;
 import dev.capsa.spec.OciVersion;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,6 +17,8 @@ import java.util.Map;
  * @param creator the pid of the {@code create} that is still setting the container up
  * @param created when create began, RFC 3339
  * @param rootfs the container's root filesystem on the host
+ * @param cgroup the container's cgroup directories, one per hierarchy
+ * @param cgroupOwned create made the cgroup (delete removes it); false when it joined one
  */
 public record ContainerState(
     String id,
@@ -26,14 +29,30 @@ public record ContainerState(
     String bundle,
     String rootfs,
     String created,
-    Map<String, String> annotations) {
+    Map<String, String> annotations,
+    List<String> cgroup,
+    boolean cgroupOwned) {
+
+  /** A container without a cgroup recorded. */
+  public ContainerState(String id, Status status, int pid, long pidStartTime, int creator,
+      String bundle, String rootfs, String created, Map<String, String> annotations) {
+    this(id, status, pid, pidStartTime, creator, bundle, rootfs, created, annotations, List.of(),
+        false);
+  }
 
   public ContainerState withStatus(Status s) {
-    return new ContainerState(id, s, pid, pidStartTime, creator, bundle, rootfs, created, annotations);
+    return new ContainerState(id, s, pid, pidStartTime, creator, bundle, rootfs, created, annotations,
+        cgroup, cgroupOwned);
   }
 
   public ContainerState withPid(int p, long startTime) {
-    return new ContainerState(id, status, p, startTime, creator, bundle, rootfs, created, annotations);
+    return new ContainerState(id, status, p, startTime, creator, bundle, rootfs, created, annotations,
+        cgroup, cgroupOwned);
+  }
+
+  public ContainerState withCgroup(List<String> dirs, boolean owned) {
+    return new ContainerState(id, status, pid, pidStartTime, creator, bundle, rootfs, created,
+        annotations, List.copyOf(dirs), owned);
   }
 
   /** The persisted form. */
@@ -51,6 +70,8 @@ public record ContainerState(
     }
     m.put("capsa.pidStartTime", pidStartTime);
     m.put("capsa.creator", creator);
+    m.put("capsa.cgroup", cgroup);
+    m.put("capsa.cgroupOwned", cgroupOwned);
     return Json.writePretty(m);
   }
 
@@ -67,7 +88,9 @@ public record ContainerState(
         (String) m.get("bundle"),
         (String) m.get("rootfs"),
         (String) m.get("created"),
-        (Map<String, String>) m.get("annotations"));
+        (Map<String, String>) m.get("annotations"),
+        m.get("capsa.cgroup") == null ? List.of() : (List<String>) m.get("capsa.cgroup"),
+        Boolean.TRUE.equals(m.get("capsa.cgroupOwned")));
   }
 
   /**

@@ -1,5 +1,8 @@
 package dev.capsa.runtime;
 
+import dev.capsa.cgroups.Cgroup;
+import dev.capsa.cgroups.Layout;
+import dev.capsa.cgroups.ResourcePlan;
 import dev.capsa.json.Json;
 import dev.capsa.linux.Errno;
 import dev.capsa.linux.FileIo;
@@ -15,6 +18,7 @@ import dev.capsa.setup.SetupCompiler;
 import dev.capsa.spec.ConfigParser;
 import dev.capsa.spec.Linux;
 import dev.capsa.spec.OciVersion;
+import dev.capsa.spec.Resources;
 import dev.capsa.spec.Spec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +63,9 @@ public final class Creator {
   private int consoleOurs = -1;
   private int consoleStage = -1;
   private boolean hooksRan;
+  private Cgroup cgroup;
+  private ResourcePlan resources;
+  private boolean cgroupOwned;
   private volatile boolean finished;
 
   private Creator(StateStore store, String id, CreateOptions options) {
@@ -87,6 +94,12 @@ public final class Creator {
       int stageConsoleFd = terminal ? openConsole() : -1;
       Map<Integer, String> idmaps = idmapNamespaces();
       Path fifo = store.root().resolve(id).resolve(Container.FIFO);
+      Layout layout = Layout.ofHost();
+      Linux linux = spec.linux();
+      cgroup = Cgroup.of(layout, linux == null ? null : linux.cgroupsPath(), id);
+      resources = ResourcePlan.of(
+          linux == null || linux.resources() == null ? Resources.NONE : linux.resources(), layout,
+          false);
       SetupCompiler.Result compiled = SetupCompiler.compile(
           new SetupCompiler.Request(spec, bundle, fifo, options.noPivot(), stageConsoleFd, idmaps,
               options.extraEnv()),
@@ -116,6 +129,8 @@ public final class Creator {
           bundle.resolve(spec.root().path()).normalize().toString(), Times.now(),
           spec.annotations() == null ? Map.of() : spec.annotations());
       container.save(state);
+      state = makeCgroup(state);
+      container.save(state);
       if (!spec.hooks().isEmpty()) {
         container.saveHooks(spec.hooks());
       }
@@ -144,6 +159,46 @@ public final class Creator {
       } catch (IllegalStateException e) {
         // Already shutting down: the hook runs, and finds the work finished.
       }
+    }
+  }
+
+  /**
+   * The container's cgroup, made (or joined, when it exists: config-linux.md
+   * asks for an error when it is not empty or frozen) and limited before any
+   * process is in it.
+   */
+  private ContainerState makeCgroup(ContainerState state) {
+    boolean existed = cgroup.exists();
+    if (existed) {
+      if (!cgroup.pids().isEmpty()) {
+        throw new ContainerException("linux.cgroupsPath: " + cgroup.directories().get(0)
+            + " already has processes; a new container needs an empty cgroup");
+      }
+      if (cgroup.frozen()) {
+        throw new ContainerException("linux.cgroupsPath: " + cgroup.directories().get(0)
+            + " is frozen");
+      }
+    }
+    cgroupOwned = !existed;
+    state = state.withCgroup(cgroup.directories(), cgroupOwned);
+    try {
+      cgroup.create();
+      cgroup.apply(resources);
+    } catch (RuntimeException e) {
+      if (cgroupOwned) {
+        destroyCgroupQuietly();
+      }
+      throw e;
+    }
+    Log.debug("cgroup " + cgroup.directories());
+    return state;
+  }
+
+  private void destroyCgroupQuietly() {
+    try {
+      cgroup.destroy();
+    } catch (RuntimeException e) {
+      Log.warn("removing the cgroup of " + id + ": " + e.getMessage());
     }
   }
 
@@ -261,6 +316,7 @@ public final class Creator {
   private void sync(int tag, ContainerState state) {
     Linux l = spec.linux();
     switch (tag) {
+      case SetupCompiler.SYNC_CGROUP -> cgroup.enter(session.stagePid());
       case SetupCompiler.SYNC_USERNS -> IdMaps.write(session.stagePid(), l.uidMappings(),
           l.gidMappings(), "linux.uidMappings");
       case SetupCompiler.SYNC_NAMESPACES -> moveNetDevices(l.netDevices());
@@ -453,6 +509,9 @@ public final class Creator {
         Lifecycle.poststop(container, spec.hooks());
       }
     } finally {
+      if (cgroupOwned && cgroup != null) {
+        destroyCgroupQuietly();
+      }
       container.destroy();
     }
   }

@@ -1,5 +1,6 @@
 package dev.capsa.runtime;
 
+import dev.capsa.cgroups.Cgroup;
 import dev.capsa.linux.Errno;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.Signals;
@@ -114,7 +115,7 @@ public final class Lifecycle {
             + status.json() + ", not created or running");
       }
       if (all) {
-        signalNamespace(s, signal);
+        signalAll(s, signal);
       }
       if (!c.signal(s, signal) && !all) {
         throw new ContainerException("cannot kill container \"" + id + "\": its process is gone");
@@ -123,15 +124,43 @@ public final class Lifecycle {
   }
 
   /**
-   * Signals every process that shares the container process's pid namespace;
-   * without a pid namespace of its own, the container's processes cannot be
-   * told apart from the host's here (that takes its cgroup).
+   * Signals every process of the container: those in its cgroup, frozen
+   * meanwhile so that none can fork a child the signal misses (runc's
+   * signalAllProcesses); without a cgroup, those in its pid namespace.
    */
-  private static void signalNamespace(ContainerState s, int signal) {
+  private static void signalAll(ContainerState s, int signal) {
+    Cgroup cg = Container.cgroup(s);
+    if (cg != null) {
+      boolean wasFrozen = cg.frozen();
+      boolean froze = false;
+      try {
+        if (!wasFrozen && signal != Signals.SIGKILL) {
+          cg.freeze();
+          froze = true;
+        }
+      } catch (RuntimeException e) {
+        Log.debug("kill --all without freezing: " + e.getMessage());
+      }
+      try {
+        for (int p : cg.pids()) {
+          try {
+            Native.kill(p, signal);
+          } catch (SyscallException e) {
+            // ESRCH: it exited meanwhile.
+          }
+        }
+      } finally {
+        if (froze || (wasFrozen && signal == Signals.SIGKILL)) {
+          // A frozen task dies of SIGKILL only once thawed (cgroup v1).
+          cg.thaw();
+        }
+      }
+      return;
+    }
     String ns = pidNamespace(s.pid());
     if (ns == null || ns.equals(pidNamespace((int) ProcessHandle.current().pid()))) {
       throw new ContainerException("kill --all: container \"" + s.id()
-          + "\" shares the host's pid namespace; capsa cannot find its processes without its cgroup");
+          + "\" shares the host's pid namespace and has no cgroup to find its processes by");
     }
     for (int p : pids()) {
       if (p != s.pid() && ns.equals(pidNamespace(p))) {
@@ -189,6 +218,22 @@ public final class Lifecycle {
         }
         killAndWait(s);
       }
+      Cgroup cg = Container.cgroup(s);
+      if (cg != null) {
+        // Without a pid namespace the container's other processes outlive its
+        // first one; with or without, nothing of it may outlive delete.
+        if (!cg.pids().isEmpty()) {
+          signalAll(s, Signals.SIGKILL);
+        }
+        if (s.cgroupOwned()) {
+          try {
+            cg.destroy();
+          } catch (RuntimeException e) {
+            throw new ContainerException("cannot delete container \"" + id + "\": "
+                + e.getMessage());
+          }
+        }
+      }
       Hooks hooks = c.hooks();
       c.destroy();
       poststop(c, hooks, s);
@@ -206,6 +251,11 @@ public final class Lifecycle {
     try {
       if (Container.alive(s)) {
         Native.pidfdSendSignal(pidfd, Signals.SIGKILL);
+        Cgroup cg = Container.cgroup(s);
+        if (cg != null && cg.frozen()) {
+          // A paused container: on cgroup v1 SIGKILL waits for the thaw.
+          cg.thaw();
+        }
         if (!Native.pidfdAwaitExit(pidfd, 10_000)) {
           throw new ContainerException("container \"" + s.id() + "\": process " + s.pid()
               + " did not exit within 10 s of SIGKILL");
@@ -217,6 +267,107 @@ public final class Lifecycle {
       }
     } finally {
       Native.close(pidfd);
+    }
+  }
+
+  /** runc's pause: freezes every process of the container. */
+  public static void pause(StateStore store, String id) {
+    freeze(store, id, true);
+  }
+
+  /** runc's resume: thaws a paused container. */
+  public static void resume(StateStore store, String id) {
+    freeze(store, id, false);
+  }
+
+  private static void freeze(StateStore store, String id, boolean freeze) {
+    Container c = store.open(id);
+    try (Container.Lock lock = c.lock()) {
+      ContainerState s = c.load();
+      Status status = c.status(s);
+      Status wanted = freeze ? Status.RUNNING : Status.PAUSED;
+      if (status != wanted && !(freeze && status == Status.CREATED)) {
+        throw new ContainerException("cannot " + (freeze ? "pause" : "resume") + " container \""
+            + id + "\": it is " + status.json() + ", not " + wanted.json());
+      }
+      Cgroup cg = Container.cgroup(s);
+      if (cg == null) {
+        throw new ContainerException("container \"" + id + "\" has no cgroup to freeze");
+      }
+      if (freeze) {
+        cg.freeze();
+      } else {
+        cg.thaw();
+      }
+    }
+  }
+
+  /** The processes of the container (its cgroup's), host pids. */
+  public static java.util.Set<Integer> pids(StateStore store, String id) {
+    Container c = store.open(id);
+    ContainerState s = c.load();
+    Cgroup cg = Container.cgroup(s);
+    if (cg == null) {
+      return c.status(s) == Status.STOPPED ? java.util.Set.of() : java.util.Set.of(s.pid());
+    }
+    return cg.pids();
+  }
+
+  /** The container's resource usage (events --stats). */
+  public static java.util.Map<String, Object> stats(StateStore store, String id) {
+    Cgroup cg = Container.cgroup(store.open(id).load());
+    if (cg == null) {
+      throw new ContainerException("container \"" + id + "\" has no cgroup");
+    }
+    return dev.capsa.cgroups.Stats.read(cg);
+  }
+
+  /** OOM kills so far in the container's cgroup. */
+  public static long oomKills(StateStore store, String id) {
+    Cgroup cg = Container.cgroup(store.open(id).load());
+    return cg == null ? 0 : dev.capsa.cgroups.Stats.oomKills(cg);
+  }
+
+  /** True while the container's process runs (or waits at the gate). */
+  public static boolean isAlive(StateStore store, String id) {
+    try {
+      Container c = store.open(id);
+      return c.status(c.load()) != Status.STOPPED;
+    } catch (ContainerException e) {
+      return false;
+    }
+  }
+
+  /**
+   * runc's update: writes new resources to the container's cgroup; with
+   * memory.checkBeforeUpdate, a limit below the current usage is refused.
+   */
+  public static void update(StateStore store, String id, dev.capsa.spec.Resources r) {
+    Container c = store.open(id);
+    try (Container.Lock lock = c.lock()) {
+      ContainerState s = c.load();
+      Status status = c.status(s);
+      if (status == Status.STOPPED) {
+        throw new ContainerException("cannot update container \"" + id + "\": it is stopped");
+      }
+      Cgroup cg = Container.cgroup(s);
+      if (cg == null) {
+        throw new ContainerException("container \"" + id + "\" has no cgroup");
+      }
+      if (r.memory() != null && Boolean.TRUE.equals(r.memory().checkBeforeUpdate())
+          && r.memory().limit() != null && r.memory().limit() > 0) {
+        long usage = ((Number) ((java.util.Map<?, ?>) ((java.util.Map<?, ?>)
+            dev.capsa.cgroups.Stats.read(cg).get("memory")).get("usage")).get("usage")).longValue();
+        if (r.memory().limit() < usage) {
+          throw new ContainerException("linux.resources.memory.limit: " + r.memory().limit()
+              + " is below the current usage " + usage + " (checkBeforeUpdate)");
+        }
+      }
+      try {
+        cg.apply(dev.capsa.cgroups.ResourcePlan.of(r, cg.layout(), true));
+      } catch (dev.capsa.spec.SpecException e) {
+        throw new ContainerException(e.getMessage());
+      }
     }
   }
 

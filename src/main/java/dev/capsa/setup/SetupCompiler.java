@@ -109,6 +109,8 @@ public final class SetupCompiler {
   public static final int SYNC_NAMESPACES = 2;
   /** Before pivot_root: the prestart, createRuntime and createContainer hooks. */
   public static final int SYNC_HOOKS = 3;
+  /** Before any namespace: the stage moves into the container's cgroup, so its child is born there. */
+  public static final int SYNC_CGROUP = 4;
 
   /** The program and the warnings the spec asks for (capabilities that cannot be granted). */
   public record Result(Program program, List<String> warnings) {}
@@ -195,6 +197,10 @@ public final class SetupCompiler {
           ProcessAttributes.cpuMask(process.execCPUAffinity().initial(),
               "process.execCPUAffinity.initial")));
     }
+    // Into the cgroup before anything else: the container process is forked
+    // from here, so it is in its cgroup before it runs any code of its own,
+    // and a new cgroup namespace (unshared below) is rooted at it.
+    program.add("linux.cgroupsPath", new Op.Sync(SYNC_CGROUP));
     enterUserNamespace();
     enterNamespaces();
     if (linux != null && linux.timeOffsets() != null) {
@@ -261,17 +267,7 @@ public final class SetupCompiler {
 
   /** Fields that capsa does not apply (yet, or on this host): an error, never ignored. */
   private void refuseUnsupported() {
-    Map<String, Object> fields = new LinkedHashMap<>();
     Linux l = spec.linux();
-    if (l != null) {
-      fields.put("linux.cgroupsPath", l.cgroupsPath());
-      fields.put("linux.resources", l.resources());
-    }
-    for (Map.Entry<String, Object> e : fields.entrySet()) {
-      if (e.getValue() != null) {
-        throw new SpecException(e.getKey() + ": not supported by this version of capsa");
-      }
-    }
     Spec.Process p = spec.process();
     if (p != null && p.commandLine() != null) {
       throw new SpecException("process.commandLine: is for Windows; Linux takes process.args");

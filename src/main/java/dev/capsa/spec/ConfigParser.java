@@ -224,7 +224,7 @@ public final class ConfigParser {
         devices,
         netDevices,
         Tree.string(l, "cgroupsPath"),
-        l.get("resources"),
+        resources(Tree.object(l, "resources")),
         Tree.string(l, "rootfsPropagation"),
         seccomp(Tree.object(l, "seccomp")),
         Tree.stringMap(l, "sysctl"),
@@ -236,6 +236,107 @@ public final class ConfigParser {
             orEmpty(Tree.strings(mp, "flags"))),
         pe == null ? null
             : new Linux.Personality(Tree.string(pe, "domain"), orEmpty(Tree.strings(pe, "flags"))));
+  }
+
+  /** Binds linux.resources (also the JSON of {@code update -r}). */
+  public static Resources resources(Map<String, Object> r) {
+    if (r == null) {
+      return null;
+    }
+    Map<String, Object> m = Tree.object(r, "memory");
+    Map<String, Object> c = Tree.object(r, "cpu");
+    Map<String, Object> p = Tree.object(r, "pids");
+    Map<String, Object> b = Tree.object(r, "blockIO");
+    Map<String, Object> n = Tree.object(r, "network");
+    List<Resources.HugepageLimit> huge = new ArrayList<>();
+    List<Object> hl = Tree.array(r, "hugepageLimits");
+    if (hl != null) {
+      for (Object o : hl) {
+        Map<String, Object> h = Tree.object(o);
+        huge.add(new Resources.HugepageLimit(Tree.string(h, "pageSize"), Tree.integer(h, "limit", 0)));
+      }
+    }
+    Map<String, Resources.Rdma> rdma = new LinkedHashMap<>();
+    Map<String, Object> rd = Tree.object(r, "rdma");
+    if (rd != null) {
+      for (Map.Entry<String, Object> e : rd.entrySet()) {
+        Map<String, Object> x = Tree.object(e.getValue());
+        rdma.put(e.getKey(), new Resources.Rdma(Tree.integer(x, "hcaHandles"),
+            Tree.integer(x, "hcaObjects")));
+      }
+    }
+    List<Resources.DeviceRule> devices = new ArrayList<>();
+    List<Object> dl = Tree.array(r, "devices");
+    if (dl != null) {
+      for (Object o : dl) {
+        Map<String, Object> d = Tree.object(o);
+        devices.add(new Resources.DeviceRule(Tree.bool(d, "allow"), Tree.string(d, "type"),
+            Tree.integer(d, "major"), Tree.integer(d, "minor"), Tree.string(d, "access")));
+      }
+    }
+    Map<String, String> unified = Tree.stringMap(r, "unified");
+    return new Resources(
+        m == null ? null : new Resources.Memory(Tree.integer(m, "limit"),
+            Tree.integer(m, "reservation"), Tree.integer(m, "swap"), Tree.integer(m, "kernel"),
+            Tree.integer(m, "kernelTCP"), Tree.integer(m, "swappiness"),
+            (Boolean) m.get("disableOOMKiller"), (Boolean) m.get("useHierarchy"),
+            (Boolean) m.get("checkBeforeUpdate")),
+        c == null ? null : new Resources.Cpu(Tree.integer(c, "shares"), Tree.integer(c, "quota"),
+            Tree.integer(c, "burst"), Tree.integer(c, "period"), Tree.integer(c, "realtimeRuntime"),
+            Tree.integer(c, "realtimePeriod"), Tree.string(c, "cpus"), Tree.string(c, "mems"),
+            Tree.integer(c, "idle")),
+        p == null ? null : new Resources.Pids(Tree.integer(p, "limit", 0)),
+        b == null ? null : blockIO(b),
+        List.copyOf(huge),
+        n == null ? null : network(n),
+        rdma,
+        List.copyOf(devices),
+        unified == null ? Map.of() : unified);
+  }
+
+  private static Resources.BlockIO blockIO(Map<String, Object> b) {
+    List<Resources.WeightDevice> weights = new ArrayList<>();
+    List<Object> wl = Tree.array(b, "weightDevice");
+    if (wl != null) {
+      for (Object o : wl) {
+        Map<String, Object> w = Tree.object(o);
+        Long weight = Tree.integer(w, "weight");
+        Long leaf = Tree.integer(w, "leafWeight");
+        weights.add(new Resources.WeightDevice(Tree.integer(w, "major", 0), Tree.integer(w, "minor", 0),
+            weight == null ? null : weight.intValue(), leaf == null ? null : leaf.intValue()));
+      }
+    }
+    Long weight = Tree.integer(b, "weight");
+    Long leaf = Tree.integer(b, "leafWeight");
+    return new Resources.BlockIO(weight == null ? null : weight.intValue(),
+        leaf == null ? null : leaf.intValue(), List.copyOf(weights),
+        throttle(b, "throttleReadBpsDevice"), throttle(b, "throttleWriteBpsDevice"),
+        throttle(b, "throttleReadIOPSDevice"), throttle(b, "throttleWriteIOPSDevice"));
+  }
+
+  private static List<Resources.ThrottleDevice> throttle(Map<String, Object> b, String key) {
+    List<Resources.ThrottleDevice> out = new ArrayList<>();
+    List<Object> list = Tree.array(b, key);
+    if (list != null) {
+      for (Object o : list) {
+        Map<String, Object> t = Tree.object(o);
+        out.add(new Resources.ThrottleDevice(Tree.integer(t, "major", 0), Tree.integer(t, "minor", 0),
+            Tree.integer(t, "rate", 0)));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static Resources.Network network(Map<String, Object> n) {
+    List<Resources.InterfacePriority> prios = new ArrayList<>();
+    List<Object> pl = Tree.array(n, "priorities");
+    if (pl != null) {
+      for (Object o : pl) {
+        Map<String, Object> x = Tree.object(o);
+        prios.add(new Resources.InterfacePriority(Tree.string(x, "name"), Tree.integer(x, "priority", 0)));
+      }
+    }
+    return new Resources.Network(Tree.integer(n, "classID"), List.copyOf(prios));
   }
 
   private static List<String> orEmpty(List<String> list) {

@@ -17,7 +17,7 @@ public record Linux(
     List<Device> devices,
     Map<String, String> netDevices,
     String cgroupsPath,
-    Object resources,
+    Resources resources,
     String rootfsPropagation,
     Seccomp seccomp,
     Map<String, String> sysctl,
