@@ -29,6 +29,7 @@ final class Args {
   }
 
   private final Map<String, String> values = new HashMap<>();
+  private final Map<String, List<String>> all = new HashMap<>();
   private final List<String> positional = new ArrayList<>();
 
   private Args() {}
@@ -65,6 +66,7 @@ final class Args {
           inline = argv.get(++i);
         }
         a.values.put(o.name(), inline);
+        a.all.computeIfAbsent(o.name(), k -> new ArrayList<>()).add(inline);
       } else {
         if (inline != null && !inline.equals("true") && !inline.equals("false")) {
           throw new UsageException("invalid boolean value \"" + inline + "\" for -" + body);
@@ -91,6 +93,11 @@ final class Args {
 
   String value(String name, String absent) {
     return values.getOrDefault(name, absent);
+  }
+
+  /** Every value of an option given more than once (--env A=1 --env B=2), in order. */
+  List<String> values(String name) {
+    return all.getOrDefault(name, List.of());
   }
 
   boolean flag(String name) {

@@ -38,7 +38,7 @@ public final class Main {
         new CreateCommand(), new StartCommand(), new StateCommand(), new KillCommand(),
         new DeleteCommand(), new RunCommand(), new ListCommand(), new SpecCommand(),
         new FeaturesCommand(),
-        new NotYetCommand("exec", "run a new process inside a container"),
+        new ExecCommand(),
         new PsCommand(), new EventsCommand(), new PauseCommand(true), new PauseCommand(false),
         new UpdateCommand(),
         new NotYetCommand("checkpoint", "checkpoint a running container"),
@@ -117,7 +117,10 @@ public final class Main {
           format, global.flag("debug"), global.flag("systemd-cgroup"));
       Log.debug("capsa " + String.join(" ", argv));
       return command.run(g, Args.parse(command.options(), commandArgs), out);
-    } catch (UsageException | ContainerException | SpecException | SyscallException e) {
+    } catch (ContainerException e) {
+      Log.error(e.getMessage());
+      return e.exitStatus();
+    } catch (UsageException | SpecException | SyscallException e) {
       Log.error(e.getMessage());
       return 1;
     } catch (Exception e) {

@@ -8,6 +8,7 @@ import dev.capsa.linux.Native;
 import dev.capsa.linux.SyscallException;
 import dev.capsa.spec.ConfigParser;
 import dev.capsa.spec.Hooks;
+import dev.capsa.spec.Spec;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -22,6 +23,7 @@ import java.nio.file.StandardCopyOption;
  * <pre>
  *   state.json   ContainerState, replaced atomically (write + rename)
  *   exec.fifo    the create→start gate; exists while the container is "created"
+ *   config.json  config.json as create read it, for exec
  *   hooks.json   the hooks of config.json at create, for start and delete
  *   lock         serializes commands on this container (flock)
  * </pre>
@@ -30,6 +32,7 @@ public final class Container {
   static final String STATE = "state.json";
   static final String FIFO = "exec.fifo";
   private static final String HOOKS = "hooks.json";
+  private static final String CONFIG = "config.json";
   private static final String LOCK = "lock";
 
   private final StateStore store;
@@ -123,6 +126,24 @@ public final class Container {
       }
     } catch (IOException e) {
       throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** Keeps config.json as create read it: exec starts processes from it. */
+  void saveConfig(String text) {
+    try {
+      FileIo.write(dir.resolve(CONFIG), text);
+    } catch (IOException e) {
+      throw new ContainerException("writing the config of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** The config.json create read (any later change of the bundle's does not count). */
+  Spec config() {
+    try {
+      return ConfigParser.parseTrusted(FileIo.read(dir.resolve(CONFIG)));
+    } catch (IOException | RuntimeException e) {
+      throw new ContainerException("reading the config of container \"" + id + "\": " + e, e);
     }
   }
 

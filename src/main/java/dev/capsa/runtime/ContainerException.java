@@ -11,4 +11,16 @@ public final class ContainerException extends RuntimeException {
   public ContainerException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  private int exitStatus = 1;
+
+  /** With the exit status the command should end with (exec: 255, as runc). */
+  public ContainerException(String message, int exitStatus) {
+    super(message);
+    this.exitStatus = exitStatus;
+  }
+
+  public int exitStatus() {
+    return exitStatus;
+  }
 }

@@ -54,6 +54,7 @@ public final class Creator {
 
   private Container container;
   private Spec spec;
+  private String configText;
   private Program program;
   private StageSession session;
   private final List<StageSession> idmapHelpers = new ArrayList<>();
@@ -82,8 +83,8 @@ public final class Creator {
   private Created run() {
     StateStore.checkId(id);
     Path bundle = options.bundle().toAbsolutePath().normalize();
-    String config = readConfig(bundle);
-    spec = ConfigParser.parse(config);
+    configText = readConfig(bundle);
+    spec = ConfigParser.parse(configText);
     Log.debug("parsed and validated config.json");
     boolean terminal = spec.process() != null && spec.process().terminal();
     if (options.consoleSocket() != null && !terminal) {
@@ -131,6 +132,7 @@ public final class Creator {
       container.save(state);
       state = makeCgroup(state);
       container.save(state);
+      container.saveConfig(configText);
       if (!spec.hooks().isEmpty()) {
         container.saveHooks(spec.hooks());
       }

@@ -313,6 +313,15 @@ public final class Lifecycle {
     return cg.pids();
   }
 
+  /** The container's process as config.json gave it, for exec to start from. */
+  public static dev.capsa.spec.Spec.Process process(StateStore store, String id) {
+    dev.capsa.spec.Spec spec = store.open(id).config();
+    if (spec.process() == null) {
+      throw new ContainerException("container \"" + id + "\" has no process to start from");
+    }
+    return spec.process();
+  }
+
   /** The container's resource usage (events --stats). */
   public static java.util.Map<String, Object> stats(StateStore store, String id) {
     Cgroup cg = Container.cgroup(store.open(id).load());

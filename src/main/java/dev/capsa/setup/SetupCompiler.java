@@ -159,6 +159,97 @@ public final class SetupCompiler {
     this.spec = request.spec();
   }
 
+  /**
+   * An exec (runc exec): a new process in a container that runs.
+   *
+   * @param container the container's config.json, as create read it
+   * @param process the process to start (process.json, or the container's with exec's flags)
+   * @param pid the container process, whose namespaces the new one joins
+   * @param join the namespace types to join (those that are not the runtime's own)
+   * @param detach the stage does not wait for the process (exec --detach)
+   * @param consoleFd the stage's fd of the console socket, or -1
+   */
+  public record ExecRequest(Spec container, Spec.Process process, int pid, Set<String> join,
+      boolean detach, int consoleFd, List<String> extraEnv) {}
+
+  /**
+   * Compiles an exec: into the container's cgroup, setns into its namespaces
+   * (the pid namespace takes effect at the fork), then the process attributes,
+   * credentials and seccomp filter as for the container's first process.
+   */
+  public static Result compileExec(ExecRequest r, Host host) {
+    SetupCompiler c = new SetupCompiler(
+        new Request(r.container(), Path.of("/"), Path.of("/"), false, r.consoleFd(), Map.of(),
+            r.extraEnv()), host);
+    c.compileExec(r);
+    return new Result(c.program, List.copyOf(c.warnings));
+  }
+
+  private void compileExec(ExecRequest r) {
+    Spec.Process process = r.process();
+    if (process.args() == null || process.args().isEmpty()) {
+      throw new SpecException("process.args: at least one entry (the program) is required");
+    }
+    absolute(process.cwd(), "process.cwd");
+    if (process.terminal() && request.consoleFd() < 0) {
+      throw new SpecException("process.terminal: a terminal needs --console-socket"
+          + " (or exec in the foreground)");
+    }
+    program.add("linux.cgroupsPath", new Op.Sync(SYNC_CGROUP));
+    for (String type : JoinCompiler.ORDER) {
+      if (r.join().contains(type)) {
+        program.add("linux.namespaces", new Op.Setns(
+            "/proc/" + r.pid() + "/ns/" + Namespaces.PROC_NAMES.get(type), Namespaces.FLAGS.get(type)));
+      }
+    }
+    program.add("linux.namespaces", new Op.Fork(!r.detach()));
+    if (process.apparmorProfile() != null && !process.apparmorProfile().isEmpty()) {
+      if (!host.apparmor()) {
+        throw new SpecException("process.apparmorProfile: AppArmor is not enabled on this host");
+      }
+      program.add("process.apparmorProfile", new Op.WriteFile("/proc/self/attr/apparmor/exec",
+          "exec " + process.apparmorProfile(), false));
+    }
+    if (process.selinuxLabel() != null && !process.selinuxLabel().isEmpty()) {
+      throw new SpecException("process.selinuxLabel: " + (host.selinux()
+          ? "not supported by this version of capsa" : "SELinux is not enabled on this host"));
+    }
+    program.add("process.cwd", new Op.Chdir(process.cwd()));
+    if (process.terminal()) {
+      Spec.ConsoleSize size = process.consoleSize();
+      long uid = process.user() == null ? 0 : process.user().uid();
+      program.add("process.terminal", new Op.Terminal(request.consoleFd(),
+          size == null ? 0 : size.height(), size == null ? 0 : size.width(), uid));
+    }
+    ProcessAttributes.compile(process, null, program);
+    rlimits(process);
+    Linux linux = spec.linux();
+    Op seccomp = linux == null || linux.seccomp() == null ? null : seccomp(linux.seccomp());
+    if (seccomp != null && !process.noNewPrivileges()) {
+      program.add("linux.seccomp", seccomp);
+    }
+    credentials(process);
+    if (process.user() != null && process.user().umask() != null) {
+      program.add("process.user.umask", new Op.Umask(process.user().umask()));
+    }
+    if (process.noNewPrivileges()) {
+      program.add("process.noNewPrivileges", new Op.NoNewPrivs());
+    }
+    if (process.execCPUAffinity() != null && process.execCPUAffinity().finalCpus() != null
+        && !process.execCPUAffinity().finalCpus().isEmpty()) {
+      program.add("process.execCPUAffinity.final", new Op.Affinity(
+          ProcessAttributes.cpuMask(process.execCPUAffinity().finalCpus(),
+              "process.execCPUAffinity.final")));
+    }
+    List<String> env = new ArrayList<>(process.env() == null ? List.of() : process.env());
+    env.addAll(request.extraEnv());
+    program.add("process.args", new Op.FindExec(process.args().get(0), pathOf(env)));
+    if (seccomp != null && process.noNewPrivileges()) {
+      program.add("linux.seccomp", seccomp);
+    }
+    program.add("process.args", new Op.Exec(process.args(), env));
+  }
+
   /** Compiles {@code request}; throws {@link SpecException} naming the field it cannot apply. */
   public static Result compile(Request request, Host host) {
     SetupCompiler c = new SetupCompiler(request, host);
