@@ -41,8 +41,7 @@ public final class Main {
         new ExecCommand(),
         new PsCommand(), new EventsCommand(), new PauseCommand(true), new PauseCommand(false),
         new UpdateCommand(),
-        new NotYetCommand("checkpoint", "checkpoint a running container"),
-        new NotYetCommand("restore", "restore a container from a checkpoint"))) {
+        new CheckpointCommand(false), new CheckpointCommand(true))) {
       COMMANDS.put(c.name(), c);
     }
   }
@@ -96,10 +95,6 @@ public final class Main {
       return 1;
     }
     List<String> commandArgs = rest.subList(1, rest.size());
-    if (command instanceof NotYetCommand) {
-      Log.error("\"" + command.name() + "\" is not implemented in this version of capsa");
-      return 1;
-    }
     if (commandArgs.contains("-h") || commandArgs.contains("--help")) {
       out.print(command.help());
       return 0;
