@@ -35,8 +35,8 @@ public final class Features {
     Map<String, Object> linux = new LinkedHashMap<>();
     linux.put("namespaces", NAMESPACES);
     linux.put("capabilities", Capabilities.NAMES);
-    linux.put("cgroup", flags("v1", false, "v2", false, "systemd", false, "systemdUser", false,
-        "rdma", false));
+    linux.put("cgroup", flags("v1", true, "v2", true, "systemd", false, "systemdUser", false,
+        "rdma", true));
     Map<String, Object> seccomp = new LinkedHashMap<>();
     seccomp.put("enabled", true);
     seccomp.put("actions", sorted(SeccompCompiler.ACTIONS.keySet()));
