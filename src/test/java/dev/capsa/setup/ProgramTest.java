@@ -37,7 +37,9 @@ class ProgramTest {
       "SetResGid", "OP_SETRESGID",
       "SetResUid", "OP_SETRESUID",
       "CapBsetDrop", "OP_CAPBSET_DROP",
-      "KeepCaps", "OP_KEEPCAPS");
+      "KeepCaps", "OP_KEEPCAPS",
+      "IoPrio", "OP_IOPRIO",
+      "MemPolicy", "OP_MEMPOLICY");
 
   // ---------------------------------------------------------------- encoding
 
@@ -247,7 +249,7 @@ class ProgramTest {
   void stageSessionMessageTypesMatchProtocolH() throws Exception {
     Map<String, Integer> types = cEnum("capsa_msg_type");
     assertEquals(List.of("MSG_PROGRAM", "MSG_PID", "MSG_SYNC", "MSG_CONTINUE", "MSG_READY",
-        "MSG_ERROR"), List.copyOf(types.keySet()));
+        "MSG_ERROR", "MSG_FD", "MSG_EXIT"), List.copyOf(types.keySet()));
     Class<?> session = Class.forName("dev.capsa.runtime.StageSession");
     for (Map.Entry<String, Integer> e : types.entrySet()) {
       Field f = session.getDeclaredField(e.getKey());

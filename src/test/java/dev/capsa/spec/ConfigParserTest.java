@@ -74,7 +74,8 @@ class ConfigParserTest {
     assertEquals("box", s.hostname());
     assertEquals("example.org", s.domainname());
     assertEquals(Map.of("com.example.key", "value", "other", ""), s.annotations());
-    assertNull(s.hooks());
+    // Absent hooks are no hooks, never null.
+    assertEquals(Hooks.NONE, s.hooks());
     assertEquals(List.of("windows"), s.otherPlatforms());
   }
 
@@ -154,7 +155,7 @@ class ConfigParserTest {
   }
 
   @Test
-  void unsupportedPartsAreKeptAsTrees() {
+  void unsupportedPartsAreKeptAsTreesAndTheRestIsBound() {
     Spec s = ConfigParser.parse("""
         {"ociVersion": "1.0.0",
          "hooks": {"prestart": [{"path": "/bin/true"}]},
@@ -163,12 +164,12 @@ class ConfigParserTest {
          "mounts": [{"destination": "/a",
                      "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}]}
         """);
-    assertEquals(Map.of("prestart", List.of(Map.of("path", "/bin/true"))), s.hooks());
+    assertEquals(List.of(new Hooks.Hook("/bin/true", null, null, null)), s.hooks().prestart());
     assertEquals(Map.of("pids", Map.of("limit", 10L)), s.linux().resources());
-    assertEquals(List.of(Map.of("containerID", 0L, "hostID", 1000L, "size", 1L)),
-        s.linux().uidMappings());
-    assertEquals(List.of(Map.of("containerID", 0L, "hostID", 1L, "size", 1L)),
-        s.mounts().get(0).gidMappings());
+    assertEquals(List.of(new IdMapping(0, 1000, 1)), s.linux().uidMappings());
+    assertNull(s.linux().gidMappings());
+    assertEquals(List.of(new IdMapping(0, 1, 1)), s.mounts().get(0).gidMappings());
+    assertNull(s.mounts().get(0).uidMappings());
   }
 
   @Test
