@@ -90,10 +90,12 @@ class JoinCompilerTest {
   }
 
   @Test
-  @Disabled("bug: after setns into the container's user namespace the hook keeps the host's"
-      + " uid 0, which that namespace does not map; its execve then drops every capability"
-      + " (and getuid() is the overflow uid), so a createContainer or startContainer hook of"
-      + " a user-namespaced container cannot do what runc's, run as the container's root, can")
+  @Disabled("bug: hooks of a user-namespaced container's namespaces. After setns into its user"
+      + " namespace the stage opens /proc/PID/ns/ipc... and gets EACCES (the container process"
+      + " is no longer dumpable after its setresuid), so createContainer fails outright; and"
+      + " were the files opened first, the hook would keep the host's uid 0, which that"
+      + " namespace does not map, and lose every capability at execve, unlike runc's hooks,"
+      + " which run as the container's root")
   void hookInAUserNamespaceBecomesItsRoot() {
     Program p = JoinCompiler.hook("hooks.createContainer[0]", 4242, Set.of("user", "mount"),
         HOOK);

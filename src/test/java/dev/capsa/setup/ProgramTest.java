@@ -114,6 +114,35 @@ class ProgramTest {
     assertThrows(UnsupportedOperationException.class, () -> p.ops().add(new Op.Fork(false)));
   }
 
+  @Test
+  void newOpsEncodeTheirArgumentsInProtocolHOrder() {
+    assertArrayEquals(new long[] {1}, new Op.Fork(true).ints());
+    assertArrayEquals(new long[] {0}, new Op.Fork(false).ints());
+    Op.Seccomp seccomp = new Op.Seccomp(8, "0600000000007fff");
+    assertArrayEquals(new long[] {8}, seccomp.ints());
+    assertArrayEquals(new String[] {"0600000000007fff"}, seccomp.strings());
+    assertArrayEquals(new long[] {5, 24, 80, 1000}, new Op.Terminal(5, 24, 80, 1000).ints());
+    assertArrayEquals(new long[] {6, 2, -5, 0, 10, 20, 30},
+        new Op.Sched(6, 2, -5, 0, 10, 20, 30).ints());
+    assertArrayEquals(new long[] {1 << 13 | 4}, new Op.IoPrio(1 << 13 | 4).ints());
+    assertArrayEquals(new long[] {0x8f, 1}, new Op.Affinity(List.of(0x8fL, 1L)).ints());
+    assertArrayEquals(new long[] {8}, new Op.Personality(8).ints());
+    assertArrayEquals(new long[] {2 | 1 << 15, 3, 4},
+        new Op.MemPolicy(2 | 1 << 15, List.of(3L, 4L)).ints());
+    assertArrayEquals(new long[] {4}, new Op.MemPolicy(4, List.of()).ints());
+    Op.Idmap idmap = new Op.Idmap("/data", "/proc/7/ns/user", true);
+    assertArrayEquals(new long[] {1}, idmap.ints());
+    assertArrayEquals(new String[] {"/data", "/proc/7/ns/user"}, idmap.strings());
+    assertArrayEquals(new String[] {"/etc"}, new Op.SaveDir("/etc").strings());
+    assertArrayEquals(new String[] {"/etc"}, new Op.CopyUp("/etc").strings());
+    assertArrayEquals(new long[] {3}, new Op.Sync(3).ints());
+  }
+
+  @Test
+  void seccompListenerFdKindMatchesProtocolH() throws IOException {
+    assertEquals(1, define("FD_SECCOMP_LISTENER"));
+  }
+
   private static void bytes(ByteArrayOutputStream out, int... values) {
     for (int v : values) {
       out.write(v);
