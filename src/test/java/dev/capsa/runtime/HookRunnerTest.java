@@ -56,8 +56,9 @@ class HookRunnerTest {
   void failingHookIsAnErrorNamingItWithItsOutputAndStopsTheRest() {
     Path marker = dir.resolve("marker");
     ContainerException e = assertThrows(ContainerException.class, () -> HookRunner.run(
-        "createContainer", List.of(sh("true", null, null), sh("echo broken >&2; exit 3", null, null),
-            sh("touch " + marker, null, null)), STATE, 0));
+        "createContainer", List.of(sh("true", null, null),
+            sh("echo broken >&2; exit 3", null, null), sh("touch " + marker, null, null)),
+        STATE, 0));
     assertEquals("hooks.createContainer[1]: /bin/sh exited with status 3: broken", e.getMessage());
     assertFalse(Files.exists(marker));
   }

@@ -67,7 +67,8 @@ class SeccompCompilerTest {
 
   private static SpecException refused(String field, Seccomp s) {
     SpecException e = assertThrows(SpecException.class, () -> new SeccompCompiler(s).compile());
-    assertTrue(e.getMessage().startsWith(field), () -> "expected " + field + " in: " + e.getMessage());
+    assertTrue(e.getMessage().startsWith(field),
+        () -> "expected " + field + " in: " + e.getMessage());
     return e;
   }
 

@@ -1505,8 +1505,8 @@ class SetupCompilerTest {
   @Test
   void mappingsForAUserNamespaceJoinedByPathAreRefused() {
     assertRefused("linux.uidMappings", """
-        {"linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "/proc/self/ns/user"}],
-                   %s}}
+        {"linux": {"namespaces": [{"type": "mount"},
+                                  {"type": "user", "path": "/proc/self/ns/user"}], %s}}
         """.formatted(MAPS));
   }
 
@@ -1713,7 +1713,8 @@ class SetupCompilerTest {
   @Test
   void timeNamespaceJoinedByPathIsSetns() {
     Program p = compile("""
-        {"linux": {"namespaces": [{"type": "mount"}, {"type": "time", "path": "/proc/self/ns/time"}]}}
+        {"linux": {"namespaces": [{"type": "mount"},
+                                  {"type": "time", "path": "/proc/self/ns/time"}]}}
         """);
     assertEquals(List.of(
         new Op.Setns("/proc/self/ns/time", CLONE_NEWTIME),
@@ -1727,7 +1728,8 @@ class SetupCompilerTest {
         {"linux": {"timeOffsets": {"monotonic": {"secs": 1}}}}
         """);
     assertRefused("linux.timeOffsets", """
-        {"linux": {"namespaces": [{"type": "mount"}, {"type": "time", "path": "/proc/self/ns/time"}],
+        {"linux": {"namespaces": [{"type": "mount"},
+                                  {"type": "time", "path": "/proc/self/ns/time"}],
                    "timeOffsets": {"monotonic": {"secs": 1}}}}
         """);
   }
@@ -2075,7 +2077,8 @@ class SetupCompilerTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"IOPRIO_CLASS_RT, 0, 8192", "IOPRIO_CLASS_BE, 7, 16391", "IOPRIO_CLASS_IDLE, 0, 24576"})
+  @CsvSource({"IOPRIO_CLASS_RT, 0, 8192", "IOPRIO_CLASS_BE, 7, 16391",
+      "IOPRIO_CLASS_IDLE, 0, 24576"})
   void ioPriorityIsClassAndLevel(String ioClass, int priority, int value) {
     Program p = compile("""
         {"process": {"ioPriority": {"class": "%s", "priority": %d}}}
