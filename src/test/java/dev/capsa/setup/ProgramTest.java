@@ -37,7 +37,9 @@ class ProgramTest {
       "SetResGid", "OP_SETRESGID",
       "SetResUid", "OP_SETRESUID",
       "CapBsetDrop", "OP_CAPBSET_DROP",
-      "KeepCaps", "OP_KEEPCAPS");
+      "KeepCaps", "OP_KEEPCAPS",
+      "IoPrio", "OP_IOPRIO",
+      "MemPolicy", "OP_MEMPOLICY");
 
   // ---------------------------------------------------------------- encoding
 
@@ -110,6 +112,35 @@ class ProgramTest {
     assertEquals(new Op.WaitGate(), p.op(1));
     assertEquals(List.of(new Op.Fork(false), new Op.WaitGate()), p.ops());
     assertThrows(UnsupportedOperationException.class, () -> p.ops().add(new Op.Fork(false)));
+  }
+
+  @Test
+  void newOpsEncodeTheirArgumentsInProtocolHOrder() {
+    assertArrayEquals(new long[] {1}, new Op.Fork(true).ints());
+    assertArrayEquals(new long[] {0}, new Op.Fork(false).ints());
+    Op.Seccomp seccomp = new Op.Seccomp(8, "0600000000007fff");
+    assertArrayEquals(new long[] {8}, seccomp.ints());
+    assertArrayEquals(new String[] {"0600000000007fff"}, seccomp.strings());
+    assertArrayEquals(new long[] {5, 24, 80, 1000}, new Op.Terminal(5, 24, 80, 1000).ints());
+    assertArrayEquals(new long[] {6, 2, -5, 0, 10, 20, 30},
+        new Op.Sched(6, 2, -5, 0, 10, 20, 30).ints());
+    assertArrayEquals(new long[] {1 << 13 | 4}, new Op.IoPrio(1 << 13 | 4).ints());
+    assertArrayEquals(new long[] {0x8f, 1}, new Op.Affinity(List.of(0x8fL, 1L)).ints());
+    assertArrayEquals(new long[] {8}, new Op.Personality(8).ints());
+    assertArrayEquals(new long[] {2 | 1 << 15, 3, 4},
+        new Op.MemPolicy(2 | 1 << 15, List.of(3L, 4L)).ints());
+    assertArrayEquals(new long[] {4}, new Op.MemPolicy(4, List.of()).ints());
+    Op.Idmap idmap = new Op.Idmap("/data", "/proc/7/ns/user", true);
+    assertArrayEquals(new long[] {1}, idmap.ints());
+    assertArrayEquals(new String[] {"/data", "/proc/7/ns/user"}, idmap.strings());
+    assertArrayEquals(new String[] {"/etc"}, new Op.SaveDir("/etc").strings());
+    assertArrayEquals(new String[] {"/etc"}, new Op.CopyUp("/etc").strings());
+    assertArrayEquals(new long[] {3}, new Op.Sync(3).ints());
+  }
+
+  @Test
+  void seccompListenerFdKindMatchesProtocolH() throws IOException {
+    assertEquals(1, define("FD_SECCOMP_LISTENER"));
   }
 
   private static void bytes(ByteArrayOutputStream out, int... values) {
@@ -247,7 +278,7 @@ class ProgramTest {
   void stageSessionMessageTypesMatchProtocolH() throws Exception {
     Map<String, Integer> types = cEnum("capsa_msg_type");
     assertEquals(List.of("MSG_PROGRAM", "MSG_PID", "MSG_SYNC", "MSG_CONTINUE", "MSG_READY",
-        "MSG_ERROR"), List.copyOf(types.keySet()));
+        "MSG_ERROR", "MSG_FD", "MSG_EXIT"), List.copyOf(types.keySet()));
     Class<?> session = Class.forName("dev.capsa.runtime.StageSession");
     for (Map.Entry<String, Integer> e : types.entrySet()) {
       Field f = session.getDeclaredField(e.getKey());

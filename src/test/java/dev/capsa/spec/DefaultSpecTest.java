@@ -2,11 +2,12 @@ package dev.capsa.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.capsa.cgroups.Hierarchy;
 import dev.capsa.json.Json;
+import dev.capsa.linux.Mounts;
+import dev.capsa.linux.Namespaces;
 import dev.capsa.setup.Op;
 import dev.capsa.setup.SetupCompiler;
 import java.io.IOException;
@@ -48,8 +49,8 @@ class DefaultSpecTest {
     List<String> types = s.linux().namespaces().stream().map(Linux.Namespace::type).toList();
     assertTrue(types.contains("user"), types::toString);
     assertFalse(types.contains("network"), types::toString);
-    assertEquals(List.of(Map.of("containerID", 0L, "hostID", 1000L, "size", 1L)),
-        s.linux().uidMappings());
+    assertEquals(List.of(new IdMapping(0, 1000, 1)), s.linux().uidMappings());
+    assertEquals(List.of(new IdMapping(0, 1000, 1)), s.linux().gidMappings());
     List<String> destinations = s.mounts().stream().map(Spec.Mount::destination).toList();
     assertFalse(destinations.contains("/dev/mqueue"), destinations::toString);
     assertFalse(destinations.contains("/sys/fs/cgroup"), destinations::toString);
@@ -58,13 +59,32 @@ class DefaultSpecTest {
   }
 
   @Test
-  void rootlessIsRefusedByNameUntilUserNamespacesAreSupported() throws IOException {
+  void rootlessCompilesIntoAUserNamespace() throws IOException {
     Map<String, Object> config = DefaultSpec.rootless(1000, 1000);
     terminalOff(config);
     Files.createDirectory(bundle.resolve("rootfs"));
     Spec s = ConfigParser.parse(Json.write(config));
-    SpecException e = assertThrows(SpecException.class, () -> compile(s, v2Host()));
-    assertTrue(e.getMessage().startsWith("linux.uidMappings"), e.getMessage());
+    SetupCompiler.Result r = compile(s, v2Host());
+    assertEquals(List.of(), r.warnings());
+    List<Op> ops = r.program().ops();
+    // The user namespace alone first, its maps written while the stage waits,
+    // then root in it; the other namespaces belong to it.
+    assertEquals(List.of(
+        new Op.OpenGate(bundle.resolve("exec.fifo").toString()),
+        new Op.Unshare(Namespaces.CLONE_NEWUSER),
+        new Op.Sync(SetupCompiler.SYNC_USERNS),
+        new Op.SetResGid(0),
+        new Op.SetResUid(0),
+        new Op.Unshare(Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS
+            | Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWCGROUP | Namespaces.CLONE_NEWNS),
+        new Op.Fork(false)), ops.subList(0, 7));
+    // mknod needs the host's CAP_MKNOD: the devices are bind mounts of the host's.
+    assertTrue(ops.contains(new Op.Mount("/dev/null", "/dev/null", "", Mounts.MS_BIND, "",
+        Op.Target.IN_ROOT, Op.Create.FILE)), r.program()::toString);
+    assertFalse(ops.stream().anyMatch(op -> op instanceof Op.Mknod), r.program()::toString);
+    // /sys is the host's, bound recursively (no network namespace of its own).
+    assertTrue(ops.contains(new Op.Mount("/sys", "/sys", "", Mounts.MS_BIND | Mounts.MS_REC, "",
+        Op.Target.IN_ROOT, Op.Create.DIR)), r.program()::toString);
   }
 
   @Test
