@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -896,29 +897,82 @@ JNIEXPORT jintArray JNICALL Java_dev_capsa_linux_Native_pipe(JNIEnv *env, jclass
 	return out;
 }
 
+/* Sends one netlink request and reads its ack: 0, or -errno. */
+static int nl_request(int fd, struct nlmsghdr *req)
+{
+	char buf[4096];
+	struct nlmsghdr *h;
+	ssize_t n;
+
+	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (send(fd, req, req->nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, buf, sizeof buf, 0);
+	if (n < 0)
+		return -errno;
+	h = (struct nlmsghdr *)buf;
+	if (NLMSG_OK(h, (unsigned int)n) && h->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	return 0;
+}
+
+static void nl_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+/* A netlink socket in the network namespace of netns_fd (this thread visits it). */
+static int nl_socket_in(int netns_fd)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd = -1, err = 0;
+
+	if (self < 0)
+		return -1;
+	if (setns(netns_fd, CLONE_NEWNET) == 0) {
+		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		err = errno;
+		if (setns(self, CLONE_NEWNET) < 0)
+			abort(); /* a JVM thread left in the container's network: never go on */
+	} else {
+		err = errno;
+	}
+	close(self);
+	errno = err;
+	return fd;
+}
+
+#define MAX_ADDRS 64
+
 /*
- * Moves a network interface into the network namespace of netns_fd, renamed,
- * in one RTM_NEWLINK (IFLA_NET_NS_FD + IFLA_IFNAME), as `ip link set dev X
- * netns N name Y` does: linux.netDevices.
+ * Moves a network interface into the network namespace of netns_fd, renamed
+ * (IFLA_NET_NS_FD + IFLA_IFNAME in one RTM_NEWLINK, as `ip link set dev X
+ * netns N name Y`), then, as config-linux.md "Network Devices" requires, puts
+ * back its permanent global addresses (a move drops them) and sets it up.
  */
 JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass cls, jstring jname, jint netns_fd,
 							    jstring jnew_name)
 {
 	struct {
 		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-		char attrs[256];
+		union {
+			struct ifinfomsg ifi;
+			struct ifaddrmsg ifa;
+		};
+		char attrs[512];
 	} req;
-	struct {
-		struct nlmsghdr nh;
-		struct nlmsgerr err;
-		char pad[256];
-	} resp;
+	static char addrs[MAX_ADDRS][512];
+	size_t addr_len[MAX_ADDRS];
+	int naddrs = 0;
 	struct jpath name, new_name;
-	struct rtattr *rta;
 	unsigned int index;
-	int fd, len;
-	ssize_t n;
+	int host = -1, inside = -1, rc;
+	char buf[16384];
 
 	(void)cls;
 	if (jpath_get(env, jname, &name) < 0)
@@ -936,39 +990,114 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 		throw_errno(env, "rtnetlink", new_name.c, ENAMETOOLONG);
 		goto out;
 	}
-	memset(&req, 0, sizeof req);
-	req.nh.nlmsg_type = RTM_NEWLINK;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	req.nh.nlmsg_seq = 1;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = (int)index;
-	len = NLMSG_LENGTH(sizeof req.ifi);
-	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(len));
-	rta->rta_type = IFLA_NET_NS_FD;
-	rta->rta_len = RTA_LENGTH(sizeof(int));
-	memcpy(RTA_DATA(rta), &netns_fd, sizeof(int));
-	len = NLMSG_ALIGN(len) + RTA_ALIGN(rta->rta_len);
-	rta = (struct rtattr *)((char *)&req + len);
-	rta->rta_type = IFLA_IFNAME;
-	rta->rta_len = RTA_LENGTH(strlen(new_name.c) + 1);
-	memcpy(RTA_DATA(rta), new_name.c, strlen(new_name.c) + 1);
-	len += RTA_ALIGN(rta->rta_len);
-	req.nh.nlmsg_len = (unsigned int)len;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
+	host = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (host < 0) {
 		throw_errno(env, "socket", "NETLINK_ROUTE", errno);
 		goto out;
 	}
-	if (send(fd, &req, (size_t)len, 0) < 0) {
-		throw_errno(env, "send", "RTM_NEWLINK", errno);
-	} else if ((n = recv(fd, &resp, sizeof resp, 0)) < 0) {
-		throw_errno(env, "recv", "RTM_NEWLINK", errno);
-	} else if (n >= (ssize_t)NLMSG_LENGTH(sizeof resp.err) && resp.nh.nlmsg_type == NLMSG_ERROR &&
-		   resp.err.error != 0) {
-		throw_errno(env, "RTM_NEWLINK", name.c, -resp.err.error);
+	/* The addresses to carry over: permanent, global scope (RFC 3549 2.3.3.2). */
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
+	req.nh.nlmsg_type = RTM_GETADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	if (send(host, &req, req.nh.nlmsg_len, 0) < 0) {
+		throw_errno(env, "send", "RTM_GETADDR", errno);
+		goto out;
 	}
-	close(fd);
+	for (int done = 0; !done;) {
+		ssize_t n = recv(host, buf, sizeof buf, 0);
+
+		if (n < 0) {
+			throw_errno(env, "recv", "RTM_GETADDR", errno);
+			goto out;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct ifaddrmsg *ifa = NLMSG_DATA(h);
+			size_t len = h->nlmsg_len - NLMSG_LENGTH(0);
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_type == RTM_NEWADDR && ifa->ifa_index == index &&
+			    (ifa->ifa_flags & IFA_F_PERMANENT) && ifa->ifa_scope == RT_SCOPE_UNIVERSE &&
+			    naddrs < MAX_ADDRS && len <= sizeof addrs[0]) {
+				/* Everything but the label, which names the old interface. */
+				size_t out = NLMSG_ALIGN(sizeof *ifa);
+				int rlen = (int)(len - out);
+
+				memcpy(addrs[naddrs], ifa, sizeof *ifa);
+				for (struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, rlen); a = RTA_NEXT(a, rlen)) {
+					if (a->rta_type == IFA_LABEL)
+						continue;
+					memcpy(addrs[naddrs] + out, a, a->rta_len);
+					out += RTA_ALIGN(a->rta_len);
+				}
+				addr_len[naddrs++] = out;
+			}
+		}
+	}
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = (int)index;
+	nl_attr(&req.nh, IFLA_NET_NS_FD, &netns_fd, sizeof netns_fd);
+	nl_attr(&req.nh, IFLA_IFNAME, new_name.c, strlen(new_name.c) + 1);
+	rc = nl_request(host, &req.nh);
+	if (rc < 0) {
+		throw_errno(env, "RTM_NEWLINK", name.c, -rc);
+		goto out;
+	}
+	inside = nl_socket_in(netns_fd);
+	if (inside < 0) {
+		throw_errno(env, "socket", "NETLINK_ROUTE in the container", errno);
+		goto out;
+	}
+	/* The move keeps the index when the namespace has it free, as a new one does. */
+	if (!strchr(new_name.c, '%')) {
+		memset(&req, 0, sizeof req);
+		req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
+		req.nh.nlmsg_type = RTM_GETLINK;
+		req.nh.nlmsg_flags = NLM_F_REQUEST;
+		nl_attr(&req.nh, IFLA_IFNAME, new_name.c, strlen(new_name.c) + 1);
+		if (send(inside, &req, req.nh.nlmsg_len, 0) >= 0) {
+			ssize_t n = recv(inside, buf, sizeof buf, 0);
+			struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+			if (n > 0 && NLMSG_OK(h, (unsigned int)n) && h->nlmsg_type == RTM_NEWLINK)
+				index = (unsigned int)((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+		}
+	}
+	for (int k = 0; k < naddrs; k++) {
+		memset(&req, 0, sizeof req);
+		memcpy(&req.ifa, addrs[k], addr_len[k]);
+		req.ifa.ifa_index = index;
+		req.nh.nlmsg_len = NLMSG_LENGTH(addr_len[k]);
+		req.nh.nlmsg_type = RTM_NEWADDR;
+		req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+		rc = nl_request(inside, &req.nh);
+		if (rc < 0 && rc != -EEXIST) {
+			throw_errno(env, "RTM_NEWADDR", new_name.c, -rc);
+			goto out;
+		}
+	}
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = (int)index;
+	req.ifi.ifi_flags = IFF_UP;
+	req.ifi.ifi_change = IFF_UP;
+	rc = nl_request(inside, &req.nh);
+	if (rc < 0)
+		throw_errno(env, "RTM_NEWLINK up", new_name.c, -rc);
 out:
+	if (host >= 0)
+		close(host);
+	if (inside >= 0)
+		close(inside);
 	jpath_release(&name);
 	jpath_release(&new_name);
 }

@@ -66,7 +66,7 @@ enum capsa_msg_type {
  */
 enum capsa_op {
 	OP_UNSHARE = 1,        /* flags                                                  */
-	OP_SETNS = 2,          /* nstype                          path                   */
+	OP_SETNS = 2,          /* nstype[, slot of OP_OPEN_NS]    path                   */
 	OP_FORK = 3,           /* wait  parent reports the child's pid (and, with wait,  */
 	                       /*       its exit status) and exits; child calls setsid  */
 	OP_SYNC = 4,           /* tag                                                    */
@@ -108,6 +108,7 @@ enum capsa_op {
 	OP_IDMAP = 40,         /* recursive                       target (in root), userns path */
 	OP_SAVE_DIR = 41,      /* -                               path (in root)         */
 	OP_COPY_UP = 42,       /* -                               path (in root)         */
+	OP_OPEN_NS = 43,       /* slot                            namespace file path    */
 	OP_MAX
 };
 

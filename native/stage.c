@@ -65,6 +65,8 @@ static int sync_fd = -1;
 static int root_fd = -1;  /* the root register: in-root paths resolve beneath it */
 static int gate_fd = -1;  /* the exec fifo, held until `start` writes to it */
 static int cur_op = -1;   /* index of the running op, for error reports */
+#define NS_SLOTS 8
+static int ns_fds[NS_SLOTS] = { -1, -1, -1, -1, -1, -1, -1, -1 }; /* OP_OPEN_NS */
 static int saved_dir = -1; /* the directory a tmpcopyup mount covers, still readable */
 static char exec_path[PATH_MAX];
 static volatile sig_atomic_t gate_signal;
@@ -1061,16 +1063,33 @@ static void run(const struct op *o)
 			fail(errno, "unshare 0x%llx", (unsigned long long)o->i[0]);
 		break;
 	case OP_SETNS: {
-		int fd;
+		int fd, slot;
 
 		need(o, 1, 1);
-		fd = open(o->s[0], O_RDONLY | O_CLOEXEC);
+		slot = o->ni > 1 ? (int)o->i[1] : -1;
+		if (slot >= 0 && slot < NS_SLOTS && ns_fds[slot] >= 0) {
+			fd = ns_fds[slot];
+			ns_fds[slot] = -1;
+		} else {
+			fd = open(o->s[0], O_RDONLY | O_CLOEXEC);
+		}
 		if (fd < 0)
 			fail(errno, "open %s", o->s[0]);
 		/* With nstype set the kernel checks the namespace's type for us. */
 		if (setns(fd, (int)o->i[0]) < 0)
 			fail(errno, "setns %s", o->s[0]);
 		close(fd);
+		break;
+	}
+	case OP_OPEN_NS: {
+		/* Opened before any join: once we are in the container's mount
+		 * namespace, /proc/PID of the host is no longer there to open. */
+		need(o, 1, 1);
+		if (o->i[0] < 0 || o->i[0] >= NS_SLOTS)
+			fail(EPROTO, "open namespace: bad slot");
+		ns_fds[o->i[0]] = open(o->s[0], O_RDONLY | O_CLOEXEC);
+		if (ns_fds[o->i[0]] < 0)
+			fail(errno, "open %s", o->s[0]);
 		break;
 	}
 	case OP_FORK: {

@@ -103,7 +103,7 @@ public final class Creator {
           false);
       SetupCompiler.Result compiled = SetupCompiler.compile(
           new SetupCompiler.Request(spec, bundle, fifo, options.noPivot(), stageConsoleFd, idmaps,
-              options.extraEnv()),
+              options.extraEnv(), IdMaps.deniesSetgroups(spec)),
           SetupCompiler.Host.current());
       for (String w : compiled.warnings()) {
         Log.warn(w);
@@ -290,15 +290,17 @@ public final class Creator {
     while (true) {
       StageSession.Message m = session.next();
       switch (m.type()) {
-        case StageSession.MSG_PID -> {
-          pid = m.a();
-          // The pidfd pins the process: from here on we can never signal a
-          // stranger who got its pid.
-          pidfd = Native.pidfdOpen(pid);
-          reapStage();
-          Log.debug("container " + id + ": process " + pid);
-        }
+        case StageSession.MSG_PID -> gotPid(m.a());
         case StageSession.MSG_SYNC -> {
+          if (pid == 0 && m.a() != SetupCompiler.SYNC_CGROUP && m.a() != SetupCompiler.SYNC_USERNS) {
+            // The child can ask before its parent has sent its pid: wait for it.
+            StageSession.Message p = session.next();
+            if (p.type() != StageSession.MSG_PID) {
+              throw new ContainerException("native stage: expected the container's pid, got "
+                  + p.type());
+            }
+            gotPid(p.a());
+          }
           sync(m.a(), state);
           session.sendContinue();
         }
@@ -312,6 +314,15 @@ public final class Creator {
         default -> throw new ContainerException("native stage: unknown message " + m.type());
       }
     }
+  }
+
+  private void gotPid(int p) {
+    pid = p;
+    // The pidfd pins the process: from here on we can never signal a
+    // stranger who got its pid.
+    pidfd = Native.pidfdOpen(pid);
+    reapStage();
+    Log.debug("container " + id + ": process " + pid);
   }
 
   /** Where the stage stops for Java (SetupCompiler.SYNC_*). */

@@ -45,6 +45,22 @@ final class HookRunner {
     }
   }
 
+  /**
+   * Runs every hook even when some fail (poststop: runtime.md says a failure is
+   * a warning and the rest go on); returns the failures' messages.
+   */
+  static java.util.List<String> runAll(String kind, List<Hooks.Hook> hooks, String state) {
+    java.util.List<String> failures = new java.util.ArrayList<>();
+    for (int i = 0; i < hooks.size(); i++) {
+      try {
+        runOne("hooks." + kind + "[" + i + "]", hooks.get(i), state, 0, Set.of());
+      } catch (ContainerException e) {
+        failures.add(e.getMessage());
+      }
+    }
+    return failures;
+  }
+
   private static void runOne(String field, Hooks.Hook hook, String state, int pid, Set<String> join) {
     Log.debug(field + ": " + hook.path());
     Program program = JoinCompiler.hook(field, pid, join, hook);

@@ -26,9 +26,7 @@ final class IdMaps {
       writeFile(pid, "gid_map", gidMap, field);
       return;
     }
-    boolean ownIds = uids.size() == 1 && gids.size() == 1 && uids.get(0).size() == 1
-        && gids.get(0).size() == 1 && uids.get(0).hostID() == Native.geteuid();
-    if (ownIds) {
+    if (ownIds(uids, gids)) {
       writeFile(pid, "uid_map", uidMap, field);
       // user_namespaces(7): an unprivileged gid_map needs setgroups denied first.
       writeFile(pid, "setgroups", "deny", field);
@@ -37,6 +35,20 @@ final class IdMaps {
     }
     helper("newuidmap", pid, uids, field);
     helper("newgidmap", pid, gids, field.replace("uidMappings", "gidMappings"));
+  }
+
+  /** True when {@link #write} will deny setgroups for this config's user namespace. */
+  static boolean deniesSetgroups(dev.capsa.spec.Spec spec) {
+    dev.capsa.spec.Linux l = spec.linux();
+    if (l == null || l.gidMappings() == null || l.uidMappings() == null || Native.geteuid() == 0) {
+      return false;
+    }
+    return ownIds(l.uidMappings(), l.gidMappings());
+  }
+
+  private static boolean ownIds(List<IdMapping> uids, List<IdMapping> gids) {
+    return uids.size() == 1 && gids.size() == 1 && uids.get(0).size() == 1
+        && gids.get(0).size() == 1 && uids.get(0).hostID() == Native.geteuid();
   }
 
   private static String lines(List<IdMapping> mappings) {

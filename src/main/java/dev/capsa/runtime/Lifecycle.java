@@ -94,10 +94,9 @@ public final class Lifecycle {
         state = new ContainerState(c.id(), Status.STOPPED, 0, 0, 0, "", "", "", java.util.Map.of());
       }
     }
-    try {
-      HookRunner.run("poststop", hooks.poststop(), Creator.hookState(state, Status.STOPPED, 0), 0);
-    } catch (ContainerException e) {
-      Log.warn(e.getMessage());
+    for (String failure : HookRunner.runAll("poststop", hooks.poststop(),
+        Creator.hookState(state, Status.STOPPED, 0))) {
+      Log.warn(failure);
     }
   }
 

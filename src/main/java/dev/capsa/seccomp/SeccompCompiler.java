@@ -52,10 +52,44 @@ public final class SeccompCompiler {
       "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
       "SCMP_ARCH_SH", "SCMP_ARCH_SHEB");
 
+  /**
+   * The architectures of {@link #ARCHITECTURES} that the installed libseccomp
+   * resolves (features.md: only what the runtime recognizes); all of them
+   * when libseccomp cannot be loaded, as the table is what capsa knows.
+   */
+  public static List<String> knownArchitectures() {
+    java.util.ArrayList<String> out = new java.util.ArrayList<>();
+    long ctx;
+    try {
+      ctx = Native.seccompInit(ACTIONS.get("SCMP_ACT_ALLOW"));
+    } catch (SyscallException | UnsatisfiedLinkError e) {
+      return ARCHITECTURES;
+    }
+    try {
+      for (String a : ARCHITECTURES) {
+        try {
+          if (Native.seccompArchAdd(ctx, a.substring(10).toLowerCase(Locale.ROOT))) {
+            out.add(a);
+          }
+        } catch (SyscallException e) {
+          // Known to libseccomp, though not addable next to this architecture: still recognized.
+          out.add(a);
+        }
+      }
+    } finally {
+      Native.seccompRelease(ctx);
+    }
+    return out;
+  }
+
   /** SECCOMP_FILTER_FLAG_NEW_LISTENER: the kernel returns the notify fd. */
   public static final long FLAG_NEW_LISTENER = 8;
 
   private static final int EPERM = 1;
+
+  /** What the native stage calls between loading the filter and execve (see stage.c). */
+  private static final List<String> STAGE_SYSCALLS = List.of("sendmsg", "sendto", "close",
+      "ppoll", "read", "rt_sigprocmask", "rt_sigaction", "execve", "exit", "exit_group");
 
   private final Seccomp seccomp;
 
@@ -94,6 +128,21 @@ public final class SeccompCompiler {
       flags |= bit;
     }
     boolean notify = notifies();
+    if ("SCMP_ACT_NOTIFY".equals(seccomp.defaultAction())) {
+      throw new SpecException("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY would stop the"
+          + " runtime's own last syscalls, which send the listener to the agent (runc refuses it too)");
+    }
+    for (int i = 0; i < seccomp.syscalls().size(); i++) {
+      Seccomp.Syscall s = seccomp.syscalls().get(i);
+      if ("SCMP_ACT_NOTIFY".equals(s.action())) {
+        for (String name : s.names()) {
+          if (STAGE_SYSCALLS.contains(name)) {
+            throw new SpecException("linux.seccomp.syscalls[" + i + "]: SCMP_ACT_NOTIFY on " + name
+                + ", which capsa itself makes after loading the filter");
+          }
+        }
+      }
+    }
     if (notify) {
       if (seccomp.listenerPath() == null || seccomp.listenerPath().isEmpty()) {
         throw new SpecException("linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener");
@@ -118,8 +167,15 @@ public final class SeccompCompiler {
     try {
       for (int i = 0; i < seccomp.architectures().size(); i++) {
         String arch = seccomp.architectures().get(i);
-        if (!ARCHITECTURES.contains(arch)
-            || !Native.seccompArchAdd(ctx, arch.substring(10).toLowerCase(Locale.ROOT))) {
+        boolean known;
+        try {
+          known = ARCHITECTURES.contains(arch)
+              && Native.seccompArchAdd(ctx, arch.substring(10).toLowerCase(Locale.ROOT));
+        } catch (SyscallException e) {
+          throw new SpecException("linux.seccomp.architectures[" + i + "]: " + arch
+              + " cannot be filtered here: " + e.getMessage());
+        }
+        if (!known) {
           throw new SpecException("linux.seccomp.architectures[" + i + "]: " + arch
               + " is not an architecture libseccomp knows");
         }
@@ -200,7 +256,7 @@ public final class SeccompCompiler {
     if (!takesErrno) {
       return a;
     }
-    long ret = errnoRet != null ? errnoRet : name.equals("SCMP_ACT_ERRNO") ? EPERM : 0;
+    long ret = errnoRet != null ? errnoRet : EPERM;
     if (ret < 0 || ret > 0xffff) {
       throw new SpecException(errnoField + ": " + ret + " does not fit the 16 bits of SECCOMP_RET_DATA");
     }

@@ -41,7 +41,7 @@ public final class Features {
     seccomp.put("enabled", true);
     seccomp.put("actions", sorted(SeccompCompiler.ACTIONS.keySet()));
     seccomp.put("operators", sorted(SeccompCompiler.OPERATORS.keySet()));
-    seccomp.put("archs", SeccompCompiler.ARCHITECTURES);
+    seccomp.put("archs", SeccompCompiler.knownArchitectures());
     seccomp.put("knownFlags", sorted(SeccompCompiler.FLAGS.keySet()));
     seccomp.put("supportedFlags", sorted(SeccompCompiler.FLAGS.keySet()));
     linux.put("seccomp", seccomp);

@@ -26,15 +26,40 @@ public final class JoinCompiler {
    */
   public static Program hook(String field, int pid, Set<String> types, Hooks.Hook hook) {
     Program p = new Program();
-    for (String type : ORDER) {
-      if (types.contains(type)) {
-        p.add(field, new Op.Setns("/proc/" + pid + "/ns/" + Namespaces.PROC_NAMES.get(type),
-            Namespaces.FLAGS.get(type)));
-      }
-    }
+    join(p, field, pid, types);
     p.add(field, new Op.Fork(true));
     p.add(field, new Op.FindExec(hook.path(), ""));
     p.add(field, new Op.Exec(hook.argv(), hook.environment()));
     return p;
+  }
+
+  /**
+   * Joins the namespaces of process {@code pid}: every file is opened first,
+   * since after the mount namespace (or the user namespace, whose root cannot
+   * open the host's /proc/PID) the paths are out of reach; then each is
+   * entered, the user namespace first as it owns the others. In a user
+   * namespace the process becomes its root, as runc's hooks and exec run.
+   */
+  static void join(Program p, String field, int pid, Set<String> types) {
+    int slot = 0;
+    for (String type : ORDER) {
+      if (types.contains(type)) {
+        p.add(field, new Op.OpenNs(path(pid, type), slot++));
+      }
+    }
+    slot = 0;
+    for (String type : ORDER) {
+      if (types.contains(type)) {
+        p.add(field, new Op.Setns(path(pid, type), Namespaces.FLAGS.get(type), slot++));
+      }
+    }
+    if (types.contains("user")) {
+      p.add(field, new Op.SetResGid(0));
+      p.add(field, new Op.SetResUid(0));
+    }
+  }
+
+  private static String path(int pid, String type) {
+    return "/proc/" + pid + "/ns/" + Namespaces.PROC_NAMES.get(type);
   }
 }

@@ -35,10 +35,25 @@ public sealed interface Op {
     public long[] ints() { return new long[] {flags}; }
   }
 
-  /** setns(2) into the namespace at {@code path}, which must be of type {@code nstype}. */
-  record Setns(String path, long nstype) implements Op {
+  /**
+   * setns(2) into the namespace at {@code path}, which must be of type
+   * {@code nstype}; with a {@code slot} >= 0, through the fd OpenNs kept there.
+   */
+  record Setns(String path, long nstype, int slot) implements Op {
+    /** Opened by path when joined. */
+    public Setns(String path, long nstype) {
+      this(path, nstype, -1);
+    }
+
     public int code() { return 2; }
-    public long[] ints() { return new long[] {nstype}; }
+    public long[] ints() { return slot < 0 ? new long[] {nstype} : new long[] {nstype, slot}; }
+    public String[] strings() { return new String[] {path}; }
+  }
+
+  /** Opens a namespace file into a slot, to join it later (paths change once joined). */
+  record OpenNs(String path, int slot) implements Op {
+    public int code() { return 43; }
+    public long[] ints() { return new long[] {slot}; }
     public String[] strings() { return new String[] {path}; }
   }
 

@@ -41,6 +41,9 @@ final class ProcessAttributes {
         throw new SpecException("linux.personality.flags: " + pe.flags()
             + ": no personality flag is defined by the spec");
       }
+      if (pe.domain() == null) {
+        throw new SpecException("linux.personality.domain: required (LINUX or LINUX32)");
+      }
       program.add("linux.personality", new Op.Personality(PERSONALITIES.get(pe.domain())));
     }
     if (p.scheduler() != null) {
@@ -63,6 +66,9 @@ final class ProcessAttributes {
     }
     if (l != null && l.memoryPolicy() != null) {
       Linux.MemoryPolicy mp = l.memoryPolicy();
+      if (mp.mode() == null) {
+        throw new SpecException("linux.memoryPolicy.mode: required");
+      }
       long mode = MEMORY_MODES.get(mp.mode());
       for (String f : mp.flags()) {
         mode |= MEMORY_FLAGS.get(f);

@@ -93,13 +93,20 @@ public final class SetupCompiler {
    * @param idmapUserns the user namespace (path) made for each mount's own idmapping,
    *     by mount index
    * @param extraEnv variables added to process.env (socket activation's LISTEN_FDS)
+   * @param setgroupsDenied the user namespace's gid map is written with setgroups denied
+   *     (an unprivileged caller mapping its own ids)
    */
   public record Request(Spec spec, Path bundle, Path fifo, boolean noPivot, int consoleFd,
-      Map<Integer, String> idmapUserns, List<String> extraEnv) {
+      Map<Integer, String> idmapUserns, List<String> extraEnv, boolean setgroupsDenied) {
 
     /** A container without a terminal, idmapped mounts of their own mapping or extra env. */
     public Request(Spec spec, Path bundle, Path fifo, boolean noPivot) {
-      this(spec, bundle, fifo, noPivot, -1, Map.of(), List.of());
+      this(spec, bundle, fifo, noPivot, -1, Map.of(), List.of(), false);
+    }
+
+    public Request(Spec spec, Path bundle, Path fifo, boolean noPivot, int consoleFd,
+        Map<Integer, String> idmapUserns, List<String> extraEnv) {
+      this(spec, bundle, fifo, noPivot, consoleFd, idmapUserns, extraEnv, false);
     }
   }
 
@@ -196,12 +203,7 @@ public final class SetupCompiler {
           + " (or exec in the foreground)");
     }
     program.add("linux.cgroupsPath", new Op.Sync(SYNC_CGROUP));
-    for (String type : JoinCompiler.ORDER) {
-      if (r.join().contains(type)) {
-        program.add("linux.namespaces", new Op.Setns(
-            "/proc/" + r.pid() + "/ns/" + Namespaces.PROC_NAMES.get(type), Namespaces.FLAGS.get(type)));
-      }
-    }
+    JoinCompiler.join(program, "linux.namespaces", r.pid(), r.join());
     program.add("linux.namespaces", new Op.Fork(!r.detach()));
     if (process.apparmorProfile() != null && !process.apparmorProfile().isEmpty()) {
       if (!host.apparmor()) {
@@ -302,6 +304,10 @@ public final class SetupCompiler {
 
     // From here on: the container process.
     if (linux != null && linux.netDevices() != null && !linux.netDevices().isEmpty()) {
+      if (!newNamespace("network")) {
+        throw new SpecException("linux.netDevices: devices move into a new network namespace;"
+            + " without one they would be renamed on the host");
+      }
       program.add("linux.netDevices", new Op.Sync(SYNC_NAMESPACES));
     }
     prepareRootfs(rootfs, process);
@@ -373,8 +379,9 @@ public final class SetupCompiler {
     if (p != null && p.selinuxLabel() != null && !p.selinuxLabel().isEmpty() && !host.selinux()) {
       throw new SpecException("process.selinuxLabel: SELinux is not enabled on this host");
     }
-    if (l != null && l.mountLabel() != null && !l.mountLabel().isEmpty() && !host.selinux()) {
-      throw new SpecException("linux.mountLabel: SELinux is not enabled on this host");
+    if (l != null && l.mountLabel() != null && !l.mountLabel().isEmpty()) {
+      throw new SpecException("linux.mountLabel: " + (host.selinux()
+          ? "not supported by this version of capsa" : "SELinux is not enabled on this host"));
     }
     if (l != null && l.intelRdt() != null) {
       throw new SpecException(host.resctrl()
@@ -454,18 +461,26 @@ public final class SetupCompiler {
     Linux.Namespace user = namespaces.get("user");
     boolean maps = l != null && (l.uidMappings() != null || l.gidMappings() != null);
     if (maps && (user == null || user.path() != null)) {
-      throw new SpecException("linux.uidMappings: mappings need a new user namespace (a \"user\""
+      String which = l.uidMappings() != null ? "linux.uidMappings" : "linux.gidMappings";
+      throw new SpecException(which + ": mappings need a new user namespace (a \"user\""
           + " entry without a path in linux.namespaces)");
     }
     if (user != null && user.path() == null) {
-      if (l.uidMappings() == null || l.uidMappings().isEmpty()
-          || l.gidMappings() == null || l.gidMappings().isEmpty()) {
+      if (l.uidMappings() == null || l.uidMappings().isEmpty()) {
         throw new SpecException(
             "linux.uidMappings: a new user namespace needs both uidMappings and gidMappings");
       }
-      if (!mapsZero(l.uidMappings()) || !mapsZero(l.gidMappings())) {
+      if (l.gidMappings() == null || l.gidMappings().isEmpty()) {
+        throw new SpecException(
+            "linux.gidMappings: a new user namespace needs both uidMappings and gidMappings");
+      }
+      if (!mapsZero(l.uidMappings())) {
         throw new SpecException("linux.uidMappings: capsa sets the container up as its root:"
-            + " container uid and gid 0 must be mapped");
+            + " container uid 0 must be mapped");
+      }
+      if (!mapsZero(l.gidMappings())) {
+        throw new SpecException("linux.gidMappings: capsa sets the container up as its root:"
+            + " container gid 0 must be mapped");
       }
     }
     Linux.Namespace time = namespaces.get("time");
@@ -957,7 +972,16 @@ public final class SetupCompiler {
       throw new SpecException("process.user.additionalGids: " + groups.size()
           + " groups; the kernel takes at most " + NGROUPS_MAX);
     }
-    program.add("process.user.additionalGids", new Op.SetGroups(groups));
+    if (request.setgroupsDenied()) {
+      // user_namespaces(7): an unprivileged user's own gid map comes with
+      // setgroups denied, so the groups stay as they are (runc does the same).
+      if (!groups.isEmpty()) {
+        throw new SpecException("process.user.additionalGids: setgroups is denied in a user"
+            + " namespace that an unprivileged user mapped; leave them out or map with newgidmap");
+      }
+    } else {
+      program.add("process.user.additionalGids", new Op.SetGroups(groups));
+    }
     program.add("process.user.gid", new Op.SetResGid(user.gid()));
     program.add("process.user.uid", new Op.SetResUid(user.uid()));
     if (caps == null) {
