@@ -26,7 +26,11 @@ public record Layout(List<Hierarchy> hierarchies, Set<String> v2Controllers) {
 
   /** The host's layout. */
   public static Layout ofHost() {
-    List<Hierarchy> hs = Hierarchy.ofHost();
+    return of(Hierarchy.ofHost());
+  }
+
+  /** The layout of these hierarchies (read from this host). */
+  public static Layout of(List<Hierarchy> hs) {
     Set<String> controllers = new LinkedHashSet<>();
     for (Hierarchy h : hs) {
       if (h.v2()) {

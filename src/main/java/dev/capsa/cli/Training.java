@@ -32,7 +32,8 @@ final class Training {
     Main.run(List.of("--version"), sink);
     Main.run(List.of("--help"), sink);
     Main.run(List.of("features"), sink);
-    for (String c : List.of("create", "start", "state", "kill", "delete", "run", "list", "spec")) {
+    for (String c : List.of("create", "start", "state", "kill", "delete", "run", "list", "spec",
+        "exec", "ps", "events", "pause", "resume", "update")) {
       Main.run(List.of(c, "--help"), sink);
     }
 
@@ -55,13 +56,39 @@ final class Training {
     List<Object> mounts = (List<Object>) tree.get("mounts");
     mounts.add(Map.of("destination", "/data", "type", "none", "source", dir.toString(),
         "options", List.of("rbind", "ro", "rprivate", "rnosuid")));
+    // The fields podman, containerd and Docker set: resources, seccomp, hooks.
+    linux.put("resources", Map.of(
+        "memory", Map.of("limit", 1L << 30, "swap", 1L << 31),
+        "cpu", Map.of("shares", 1024, "quota", 100000, "period", 100000),
+        "pids", Map.of("limit", 1000),
+        "devices", List.of(Map.of("allow", false, "access", "rwm"),
+            Map.of("allow", true, "type", "c", "major", 1, "minor", 3, "access", "rwm"))));
+    linux.put("seccomp", Map.of("defaultAction", "SCMP_ACT_ERRNO",
+        "architectures", List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86"),
+        "syscalls", List.of(Map.of("names", List.of("read", "write", "personality"),
+            "action", "SCMP_ACT_ALLOW",
+            "args", List.of(Map.of("index", 0, "value", 8, "op", "SCMP_CMP_EQ"))))));
+    tree.put("hooks", Map.of("prestart", List.of(Map.of("path", "/bin/true", "args", List.of("true"),
+        "env", List.of("A=1"), "timeout", 5))));
     Spec spec = ConfigParser.parse(Json.write(tree));
+    SetupCompiler.Host host = SetupCompiler.Host.current();
     try {
       SetupCompiler.compile(new SetupCompiler.Request(spec, bundle, dir.resolve("fifo"), false),
-          SetupCompiler.Host.current()).program().encode();
+          host).program().encode();
+      SetupCompiler.compileExec(new SetupCompiler.ExecRequest(spec, spec.process(), 1,
+          java.util.Set.of("pid", "mount"), false, -1, List.of()), host).program().encode();
     } catch (RuntimeException e) {
-      // A host without cgroups: the rest of the path was still walked.
+      // A host without cgroups or libseccomp: the rest of the path was still walked.
     }
+    try {
+      dev.capsa.cgroups.Layout layout = dev.capsa.cgroups.Layout.ofHost();
+      dev.capsa.cgroups.ResourcePlan.of(spec.linux().resources(), layout, false);
+      dev.capsa.cgroups.Cgroup.of(layout, null, "train").directories();
+      dev.capsa.cgroups.DeviceFilter.compile(spec.linux().resources().devices());
+    } catch (RuntimeException e) {
+      // A host without some controller.
+    }
+    ConfigParser.hooksJson(spec.hooks());
     loadEveryClass();
     Native.strerror(1);
     StageCheck.run(dir.resolve("missing").toString());

@@ -95,7 +95,8 @@ public final class Creator {
       int stageConsoleFd = terminal ? openConsole() : -1;
       Map<Integer, String> idmaps = idmapNamespaces();
       Path fifo = store.root().resolve(id).resolve(Container.FIFO);
-      Layout layout = Layout.ofHost();
+      SetupCompiler.Host host = SetupCompiler.Host.current();
+      Layout layout = Layout.of(host.cgroups());
       Linux linux = spec.linux();
       cgroup = Cgroup.of(layout, linux == null ? null : linux.cgroupsPath(), id);
       resources = ResourcePlan.of(
@@ -104,7 +105,7 @@ public final class Creator {
       SetupCompiler.Result compiled = SetupCompiler.compile(
           new SetupCompiler.Request(spec, bundle, fifo, options.noPivot(), stageConsoleFd, idmaps,
               options.extraEnv(), IdMaps.deniesSetgroups(spec)),
-          SetupCompiler.Host.current());
+          host);
       for (String w : compiled.warnings()) {
         Log.warn(w);
       }
