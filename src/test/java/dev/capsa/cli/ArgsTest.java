@@ -153,4 +153,81 @@ class ArgsTest {
     assertEquals("--quiet, -q", OPTIONS.get(4).usage());
     assertEquals("--debug", OPTIONS.get(5).usage());
   }
+
+  // ---------------------------------------------------------------- repeatable options
+
+  /** exec's repeatable options. */
+  private static final List<Args.Option> EXEC = List.of(
+      Args.Option.value("env", "e", "set an environment variable (repeatable)"),
+      Args.Option.value("cap", "c", "add a capability (repeatable)"),
+      Args.Option.value("additional-gids", "g", "an additional group (repeatable)"),
+      Args.Option.flag("tty", "t", "allocate a pseudo-terminal"));
+
+  private static Args exec(String... argv) {
+    return Args.parse(EXEC, List.of(argv));
+  }
+
+  @Test
+  void repeatedOptionKeepsEveryValueInOrder() {
+    Args a = exec("--env", "A=1", "-e", "B=2", "--env=C=3", "-e=D=4", "ctr", "sh");
+    assertEquals(List.of("A=1", "B=2", "C=3", "D=4"), a.values("env"));
+    assertEquals(List.of("ctr", "sh"), a.positional());
+  }
+
+  @Test
+  void valueOfARepeatedOptionIsTheLast() {
+    Args a = exec("-c", "CAP_KILL", "--cap", "CAP_CHOWN");
+    assertEquals("CAP_CHOWN", a.value("cap"));
+    assertEquals(List.of("CAP_KILL", "CAP_CHOWN"), a.values("cap"));
+  }
+
+  @Test
+  void optionGivenOnceIsAListOfOne() {
+    assertEquals(List.of("5"), exec("-g", "5").values("additional-gids"));
+  }
+
+  @Test
+  void absentOptionIsAnEmptyList() {
+    Args a = exec("-e", "A=1");
+    assertEquals(List.of(), a.values("cap"));
+    assertEquals(List.of(), a.values("additional-gids"));
+    assertEquals(List.of(), a.values("no-such-option"));
+  }
+
+  @Test
+  void repeatedValuesAreKeptApartPerOption() {
+    Args a = exec("-e", "A=1", "-c", "CAP_KILL", "-g", "5", "-e", "B=2", "-g", "6", "ctr");
+    assertEquals(List.of("A=1", "B=2"), a.values("env"));
+    assertEquals(List.of("CAP_KILL"), a.values("cap"));
+    assertEquals(List.of("5", "6"), a.values("additional-gids"));
+  }
+
+  @Test
+  void repeatedValuesMayBeEqualOrEmpty() {
+    assertEquals(List.of("A=1", "A=1", ""), exec("-e", "A=1", "-e", "A=1", "--env=").values("env"));
+  }
+
+  @Test
+  void repeatedValueMayLookLikeAFlag() {
+    assertEquals(List.of("-t", "--env"), exec("-e", "-t", "-e", "--env").values("env"));
+  }
+
+  @Test
+  void valuesAfterTheDoubleDashAreNotOptions() {
+    Args a = exec("-e", "A=1", "--", "-e", "B=2");
+    assertEquals(List.of("A=1"), a.values("env"));
+    assertEquals(List.of("-e", "B=2"), a.positional());
+  }
+
+  @Test
+  void aSwitchHasNoValues() {
+    Args a = exec("-t", "--tty=true");
+    assertTrue(a.flag("tty"));
+    assertEquals(List.of(), a.values("tty"));
+  }
+
+  @Test
+  void usageOfARepeatableOption() {
+    assertEquals("--env, -e value", EXEC.get(0).usage());
+  }
 }

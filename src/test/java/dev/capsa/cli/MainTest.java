@@ -1,6 +1,7 @@
 package dev.capsa.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.capsa.log.Log;
@@ -14,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The command line, without root: version, help, and errors that exit 1. */
 class MainTest {
@@ -123,9 +126,65 @@ class MainTest {
   }
 
   @Test
-  void notYetImplementedCommandExitsOne() {
-    assertEquals(1, run("pause", "x"));
-    assertTrue(err().contains("\"pause\" is not implemented"), err());
+  void helpListsTheCommandsOfExecCgroupsAndCriu() {
+    assertEquals(0, run("help"));
+    for (String command : List.of("exec", "ps", "events", "pause", "resume", "update",
+        "checkpoint", "restore")) {
+      assertTrue(out().contains("\n   " + command + " "), command + " missing from:\n" + out());
+    }
+    assertFalse(out().contains("not implemented"), out());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pause", "resume", "ps", "events", "state", "start", "delete"})
+  void commandOnAMissingContainerExitsOne(String command) {
+    assertEquals(1, runWithRoot(command, "ctr"));
+    assertTrue(err().contains("container \"ctr\" does not exist"), err());
+    assertFalse(err().contains("not implemented"), err());
+  }
+
+  @Test
+  void updateOfAMissingContainerExitsOne() {
+    assertEquals(1, runWithRoot("update", "--pids-limit", "5", "ctr"));
+    assertTrue(err().contains("container \"ctr\" does not exist"), err());
+  }
+
+  @Test
+  void updateWithNothingToChangeExitsOne() {
+    assertEquals(1, runWithRoot("update", "ctr"));
+    assertTrue(err().contains("update: nothing to change"), err());
+  }
+
+  @Test
+  void execInAMissingContainerExitsOne() {
+    assertEquals(1, runWithRoot("exec", "ctr", "true"));
+    assertTrue(err().contains("container \"ctr\" does not exist"), err());
+  }
+
+  @Test
+  void execWithoutAnIdOrACommandExitsOne() {
+    assertEquals(1, runWithRoot("exec"));
+    assertTrue(err().contains("\"exec\" requires a container id"), err());
+    assertEquals(1, runWithRoot("exec", "ctr"));
+    assertTrue(err().contains("\"exec\" requires a command, or --process"), err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"checkpoint", "restore"})
+  void checkpointAndRestoreFailWithWhatCriuSays(String command) {
+    // CRIU missing, `criu check` failing (as on this project's machines, with
+    // CRIU's last line), or passing while capsa does not drive its RPC yet:
+    // each is an error naming the command and CRIU.
+    assertEquals(1, runWithRoot(command, "ctr"));
+    assertTrue(err().contains(command + ": "), err());
+    assertTrue(err().contains("CRIU"), err());
+    assertFalse(err().contains("not implemented"), err());
+  }
+
+  @Test
+  void checkpointWithoutAnIdExitsOne() {
+    assertEquals(1, runWithRoot("checkpoint"));
+    assertTrue(err().contains("\"checkpoint\" requires a container id"), err());
   }
 
   @Test

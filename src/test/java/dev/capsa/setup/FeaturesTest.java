@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.capsa.cgroups.Hierarchy;
 import dev.capsa.json.Json;
 import dev.capsa.linux.Capabilities;
+import dev.capsa.seccomp.SeccompCompiler;
 import dev.capsa.spec.ConfigParser;
 import dev.capsa.spec.OciVersion;
 import dev.capsa.spec.SchemaValidator;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -242,10 +242,6 @@ class FeaturesTest {
   }
 
   @Test
-  @Disabled("bug: Features lists SCMP_ARCH_LOONGARCH64, SCMP_ARCH_M68K, SCMP_ARCH_SH and"
-      + " SCMP_ARCH_SHEB whatever libseccomp is installed; libseccomp 2.5.4 (this machine's)"
-      + " does not know them and the compiler refuses them as unknown, though features-linux.md"
-      + " says the runtime MUST recognize every listed arch")
   void everyClaimedSeccompArchitectureIsRecognized() {
     List<String> unknown = new ArrayList<>();
     for (String arch : seccompList("archs")) {
@@ -265,6 +261,13 @@ class FeaturesTest {
   }
 
   @Test
+  void claimedSeccompArchitecturesAreThoseLibseccompKnows() {
+    List<String> archs = seccompList("archs");
+    assertEquals(SeccompCompiler.knownArchitectures(), archs);
+    assertTrue(SeccompCompiler.ARCHITECTURES.containsAll(archs), archs::toString);
+  }
+
+  @Test
   void theLittleEndianArchitecturesAreAccepted() {
     // A filter holds archs of one byte order only; these are the little-endian
     // ones libseccomp has known for years.
@@ -276,6 +279,27 @@ class FeaturesTest {
           "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["%s"]
           """.formatted(arch)));
     }
+  }
+
+  // ---------------------------------------------------------------- cgroups
+
+  @Test
+  void cgroupsOfBothVersionsAndRdmaAreClaimedButNotSystemd() {
+    // The cgroups of linux.resources are set by Java, on v1, v2 and hybrid hosts;
+    // --systemd-cgroup is refused.
+    assertEquals(Map.of("v1", true, "v2", true, "systemd", false, "systemdUser", false,
+        "rdma", true), linux().get("cgroup"));
+  }
+
+  @Test
+  void cgroupsPathAndResourcesCompile() {
+    Program p = compile(config("""
+        "linux": {"namespaces": [{"type": "mount"}], "cgroupsPath": "/capsa/x",
+                  "resources": {"pids": {"limit": 10}, "rdma": {"mlx5_1": {"hcaHandles": 3}}}}
+        """));
+    // Applied outside the program; the stage only stops to be moved into the cgroup.
+    assertEquals(1, p.ops().stream().filter(new Op.Sync(SetupCompiler.SYNC_CGROUP)::equals)
+        .count(), p::toString);
   }
 
   // ---------------------------------------------------------------- memory policy

@@ -139,6 +139,62 @@ class ProgramTest {
   }
 
   @Test
+  void openNsIsOpcode43WithItsSlotAndPath() throws IOException {
+    Op.OpenNs open = new Op.OpenNs("/proc/42/ns/net", 3);
+    assertEquals(43, open.code());
+    assertEquals(cEnum("capsa_op").get("OP_OPEN_NS").intValue(), open.code());
+    assertArrayEquals(new long[] {3}, open.ints());
+    assertArrayEquals(new String[] {"/proc/42/ns/net"}, open.strings());
+  }
+
+  @Test
+  void setnsCarriesItsSlotOnlyWhenItHasOne() {
+    Op.Setns bySlot = new Op.Setns("/proc/42/ns/net", 0x40000000, 3);
+    assertArrayEquals(new long[] {0x40000000, 3}, bySlot.ints());
+    assertArrayEquals(new String[] {"/proc/42/ns/net"}, bySlot.strings());
+    Op.Setns slotZero = new Op.Setns("/proc/42/ns/user", 0x10000000, 0);
+    assertArrayEquals(new long[] {0x10000000, 0}, slotZero.ints());
+    // By path (config.json's namespaces): the stage opens it, as before slots.
+    Op.Setns byPath = new Op.Setns("/proc/self/ns/ipc", 0x08000000);
+    assertEquals(-1, byPath.slot());
+    assertArrayEquals(new long[] {0x08000000}, byPath.ints());
+    assertEquals(2, byPath.code());
+  }
+
+  @Test
+  void openNsThenSetnsAreEncodedByteForByte() {
+    Program p = new Program()
+        .add("hooks.prestart[0]", new Op.OpenNs("/n", 1))
+        .add("hooks.prestart[0]", new Op.Setns("/n", 0x20000000, 1));
+
+    ByteArrayOutputStream want = new ByteArrayOutputStream();
+    bytes(want, 0x43, 0x41, 0x50, 0x53); // magic
+    bytes(want, 1, 0, 0, 0); // version
+    bytes(want, 2, 0, 0, 0); // op count
+    // OP_OPEN_NS, 1 int, 1 string: slot 1, "/n"
+    bytes(want, 43, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0);
+    bytes(want, 1, 0, 0, 0, 0, 0, 0, 0);
+    bytes(want, 3, 0, 0, 0, '/', 'n', 0);
+    // OP_SETNS, 2 ints, 1 string: CLONE_NEWPID, slot 1, "/n"
+    bytes(want, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0);
+    bytes(want, 0, 0, 0, 0x20, 0, 0, 0, 0);
+    bytes(want, 1, 0, 0, 0, 0, 0, 0, 0);
+    bytes(want, 3, 0, 0, 0, '/', 'n', 0);
+
+    assertArrayEquals(want.toByteArray(), p.encode());
+  }
+
+  @Test
+  void protocolHDocumentsTheArgumentsOfOpenNsAndTheSlotOfSetns() throws IOException {
+    String text = Files.readString(PROTOCOL_H);
+    Matcher open = Pattern.compile("OP_OPEN_NS\\s*=\\s*43,\\s*/\\*\\s*slot\\b").matcher(text);
+    assertTrue(open.find(), "OP_OPEN_NS's comment in protocol.h does not start with its slot");
+    Matcher setns = Pattern.compile("OP_SETNS\\s*=\\s*2,\\s*/\\*\\s*nstype\\[, slot")
+        .matcher(text);
+    assertTrue(setns.find(), "OP_SETNS's comment in protocol.h does not name the optional slot");
+  }
+
+  @Test
   void seccompListenerFdKindMatchesProtocolH() throws IOException {
     assertEquals(1, define("FD_SECCOMP_LISTENER"));
   }

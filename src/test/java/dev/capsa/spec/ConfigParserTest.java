@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.capsa.json.Json;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** config.json to {@link Spec}: every field bound, every error naming its field. */
@@ -156,7 +155,7 @@ class ConfigParserTest {
   }
 
   @Test
-  void unsupportedPartsAreKeptAsTreesAndTheRestIsBound() {
+  void hooksResourcesAndIdMappingsAreBound() {
     Spec s = ConfigParser.parse("""
         {"ociVersion": "1.0.0",
          "hooks": {"prestart": [{"path": "/bin/true"}]},
@@ -166,7 +165,9 @@ class ConfigParserTest {
                      "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}]}
         """);
     assertEquals(List.of(new Hooks.Hook("/bin/true", null, null, null)), s.hooks().prestart());
-    assertEquals(Map.of("pids", Map.of("limit", 10L)), s.linux().resources());
+    // linux.resources is bound to records now that cgroups/ applies it.
+    assertEquals(new Resources(null, null, new Resources.Pids(10), null, List.of(), null,
+        Map.of(), List.of(), Map.of()), s.linux().resources());
     assertEquals(List.of(new IdMapping(0, 1000, 1)), s.linux().uidMappings());
     assertNull(s.linux().gidMappings());
     assertEquals(List.of(new IdMapping(0, 1, 1)), s.mounts().get(0).gidMappings());

@@ -67,17 +67,18 @@ class DefaultSpecTest {
     SetupCompiler.Result r = compile(s, v2Host());
     assertEquals(List.of(), r.warnings());
     List<Op> ops = r.program().ops();
-    // The user namespace alone first, its maps written while the stage waits,
-    // then root in it; the other namespaces belong to it.
+    // Into the cgroup first; then the user namespace alone, its maps written
+    // while the stage waits, then root in it; the other namespaces belong to it.
     assertEquals(List.of(
         new Op.OpenGate(bundle.resolve("exec.fifo").toString()),
+        new Op.Sync(SetupCompiler.SYNC_CGROUP),
         new Op.Unshare(Namespaces.CLONE_NEWUSER),
         new Op.Sync(SetupCompiler.SYNC_USERNS),
         new Op.SetResGid(0),
         new Op.SetResUid(0),
         new Op.Unshare(Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS
             | Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWCGROUP | Namespaces.CLONE_NEWNS),
-        new Op.Fork(false)), ops.subList(0, 7));
+        new Op.Fork(false)), ops.subList(0, 8));
     // mknod needs the host's CAP_MKNOD: the devices are bind mounts of the host's.
     assertTrue(ops.contains(new Op.Mount("/dev/null", "/dev/null", "", Mounts.MS_BIND, "",
         Op.Target.IN_ROOT, Op.Create.FILE)), r.program()::toString);
