@@ -98,7 +98,7 @@ public final class Executor {
     }
     SetupCompiler.Result compiled = SetupCompiler.compileExec(new SetupCompiler.ExecRequest(
         config, o.process(), s.pid(), join, o.detach(), consoleStage >= 0 ? 3 + o.preserveFds() + 1 : -1,
-        List.of()), SetupCompiler.Host.current());
+        List.of(), setgroupsDenied(s.pid())), SetupCompiler.Host.current());
     for (String w : compiled.warnings()) {
       Log.warn(w);
     }
@@ -157,6 +157,15 @@ public final class Executor {
           // Reaped already.
         }
       }
+    }
+  }
+
+  /** user_namespaces(7): setgroups is "deny" in a namespace an unprivileged user mapped. */
+  private static boolean setgroupsDenied(int pid) {
+    try {
+      return FileIo.read(Path.of("/proc/" + pid + "/setgroups")).trim().equals("deny");
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -177,7 +177,14 @@ public final class SetupCompiler {
    * @param consoleFd the stage's fd of the console socket, or -1
    */
   public record ExecRequest(Spec container, Spec.Process process, int pid, Set<String> join,
-      boolean detach, int consoleFd, List<String> extraEnv) {}
+      boolean detach, int consoleFd, List<String> extraEnv, boolean setgroupsDenied) {
+
+    /** In a container whose user namespace allows setgroups (or that has none). */
+    public ExecRequest(Spec container, Spec.Process process, int pid, Set<String> join,
+        boolean detach, int consoleFd, List<String> extraEnv) {
+      this(container, process, pid, join, detach, consoleFd, extraEnv, false);
+    }
+  }
 
   /**
    * Compiles an exec: into the container's cgroup, setns into its namespaces
@@ -187,7 +194,7 @@ public final class SetupCompiler {
   public static Result compileExec(ExecRequest r, Host host) {
     SetupCompiler c = new SetupCompiler(
         new Request(r.container(), Path.of("/"), Path.of("/"), false, r.consoleFd(), Map.of(),
-            r.extraEnv()), host);
+            r.extraEnv(), r.setgroupsDenied()), host);
     c.compileExec(r);
     return new Result(c.program, List.copyOf(c.warnings));
   }
@@ -201,6 +208,12 @@ public final class SetupCompiler {
     if (process.terminal() && request.consoleFd() < 0) {
       throw new SpecException("process.terminal: a terminal needs --console-socket"
           + " (or exec in the foreground)");
+    }
+    // config.md: the initial affinity is the runtime's, before the move into the cgroup.
+    if (process.execCPUAffinity() != null && process.execCPUAffinity().initial() != null) {
+      program.add("process.execCPUAffinity.initial", new Op.Affinity(
+          ProcessAttributes.cpuMask(process.execCPUAffinity().initial(),
+              "process.execCPUAffinity.initial")));
     }
     program.add("linux.cgroupsPath", new Op.Sync(SYNC_CGROUP));
     JoinCompiler.join(program, "linux.namespaces", r.pid(), r.join());
@@ -223,7 +236,9 @@ public final class SetupCompiler {
       program.add("process.terminal", new Op.Terminal(request.consoleFd(),
           size == null ? 0 : size.height(), size == null ? 0 : size.width(), uid));
     }
-    ProcessAttributes.compile(process, null, program);
+    // The new process forks from the stage, not from the container's process:
+    // it takes the container's personality and memory policy afresh (runc's setns init).
+    ProcessAttributes.compile(process, spec.linux(), program);
     rlimits(process);
     Linux linux = spec.linux();
     Op seccomp = linux == null || linux.seccomp() == null ? null : seccomp(linux.seccomp());
