@@ -2759,10 +2759,6 @@ class SetupCompilerTest {
   }
 
   @Test
-  @Disabled("bug: compileExec drops process.execCPUAffinity.initial silently; the spec says"
-      + " it is the CPUs the runtime's process runs on before it moves into the container's"
-      + " cgroup (\"not applicable to the container's init process\": exec is what it is for),"
-      + " and runc's exec applies it (tests/integration/cpu_affinity.bats)")
   void execInitialCpuAffinityIsSetBeforeTheMoveIntoTheCgroup() {
     Program p = exec("{\"execCPUAffinity\": {\"initial\": \"0-3,7\", \"final\": \"64\"}}");
     assertEquals(List.of(new Op.Affinity(List.of(0x8fL)), new Op.Sync(SetupCompiler.SYNC_CGROUP)),
@@ -2771,10 +2767,6 @@ class SetupCompilerTest {
   }
 
   @Test
-  @Disabled("bug: compileExec passes linux = null to ProcessAttributes, so the container's"
-      + " linux.personality is not set for an exec: the process is forked from the stage and"
-      + " keeps the host's persona (uname -m says x86_64 in a LINUX32 container). runc's"
-      + " setns init (libcontainer/setns_init_linux.go) calls setupPersonality")
   void execTakesTheContainersPersonality() {
     Program p = execIn("{\"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}}");
     assertEquals(List.of(new Op.Personality(8)), opsOf(p, Op.Personality.class));
