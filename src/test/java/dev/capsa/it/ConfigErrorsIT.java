@@ -82,13 +82,24 @@ class ConfigErrorsIT {
   }
 
   @Test
-  void linuxResourcesAreNotSupported() {
-    Map<String, Object> pids = new LinkedHashMap<>();
-    pids.put("limit", 100);
+  void resourceTheHostCannotApply() {
+    // Realtime CPU time needs CONFIG_RT_GROUP_SCHED, or cgroup v1 cpu.rt_* files; kernel
+    // memory limits are gone from cgroup v2 and refused by recent v1 kernels. Either way
+    // create fails naming the field and leaves nothing.
+    Map<String, Object> memory = new LinkedHashMap<>();
+    memory.put("kernelTCP", -2);
     Map<String, Object> resources = new LinkedHashMap<>();
-    resources.put("pids", pids);
+    resources.put("memory", memory);
     h.linux().put("resources", resources);
-    createFails("linux.resources");
+    createFails("linux.resources.memory.kernelTCP");
+  }
+
+  @Test
+  void intelRdtWithoutResctrlIsRefused() {
+    Map<String, Object> rdt = new LinkedHashMap<>();
+    rdt.put("closID", "capsa");
+    h.linux().put("intelRdt", rdt);
+    createFails("linux.intelRdt");
   }
 
   @Test
