@@ -52,8 +52,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@code delete --force}, runs the test's own cleanups ({@link #onCleanup}), and then fails the
  * test if anything is left behind: a directory in the state root, a process whose root is the
  * test's rootfs or whose cwd or root is under the test directory (such as a {@code capsa:init}
- * stage), or a mount of the host that references the test directory. Finally it removes the
- * test directory.
+ * stage), a mount of the host that references the test directory, or a cgroup directory whose
+ * name contains one of the test's container ids ({@link #newId}) in a hierarchy under
+ * {@code /sys/fs/cgroup} (v1 ones and {@code unified}). Finally it removes the test directory.
  */
 public final class Harness implements BeforeEachCallback, AfterEachCallback {
   /** The longest any one capsa command may take. */
@@ -77,6 +78,11 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
   private String testName = "test";
   private int commands;
   private int ids;
+  /** Every id {@link #newId} handed out, for the cgroup leftover check. */
+  private final List<String> idsMade = new ArrayList<>();
+  /** Makes this test's ids unique among concurrent runs on the same host (cgroups are global). */
+  private final String idToken =
+      String.format("%04x", java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000));
   private Path shared;
   private final List<Invocation> invocations = new ArrayList<>();
   private final Deque<Cleanup> cleanups = new ArrayDeque<>();
@@ -198,7 +204,121 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     for (String m : hostMounts()) {
       out.add("host mount references the test directory: " + m);
     }
+    for (Path c : cgroupLeftovers()) {
+      out.add("cgroup directory " + c + " is still there");
+    }
     return out;
+  }
+
+  /** Where cgroup hierarchies are mounted on the host. */
+  private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+  /** How deep below a hierarchy's root the check looks (relative cgroupsPaths nest). */
+  private static final int CGROUP_DEPTH = 5;
+
+  /** The hierarchies under /sys/fs/cgroup: a pure v2 root itself, or each v1/unified mount. */
+  static List<Path> cgroupHierarchies() {
+    List<Path> out = new ArrayList<>();
+    if (Files.exists(CGROUP_ROOT.resolve("cgroup.procs"))) {
+      out.add(CGROUP_ROOT);
+      return out;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(CGROUP_ROOT)) {
+      for (Path e : entries) {
+        if (!Files.isSymbolicLink(e) && Files.exists(e.resolve("cgroup.procs"))) {
+          out.add(e);
+        }
+      }
+    } catch (IOException e) {
+      // No cgroups mounted: nothing to check.
+    }
+    return out;
+  }
+
+  /**
+   * Cgroup directories whose name contains one of this test's container ids, deepest first:
+   * containers that were deleted must not leave their cgroups behind.
+   */
+  public List<Path> cgroupLeftovers() {
+    List<Path> out = new ArrayList<>();
+    if (idsMade.isEmpty()) {
+      return out;
+    }
+    for (Path h : cgroupHierarchies()) {
+      findCgroups(h, 0, out);
+    }
+    return out;
+  }
+
+  private void findCgroups(Path dir, int depth, List<Path> out) {
+    if (depth >= CGROUP_DEPTH) {
+      return;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, Files::isDirectory)) {
+      for (Path e : entries) {
+        findCgroups(e, depth + 1, out);
+        String name = e.getFileName().toString();
+        if (idsMade.stream().anyMatch(name::contains)) {
+          out.add(e);
+        }
+      }
+    } catch (IOException e) {
+      // Removed meanwhile.
+    }
+  }
+
+  /** Kills what is left in leftover cgroups and removes them with their sub-cgroups. */
+  private void removeCgroupLeftovers() {
+    List<Path> all = new ArrayList<>();
+    for (Path c : cgroupLeftovers()) {
+      subCgroups(c, all);
+    }
+    for (Path c : all) {
+      try {
+        if (Files.exists(c.resolve("freezer.state"))) {
+          Files.writeString(c.resolve("freezer.state"), "THAWED");
+        }
+        for (String pid : Files.readString(c.resolve("cgroup.procs")).split("\n")) {
+          if (!pid.isBlank()) {
+            ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // Best effort.
+      }
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (!all.isEmpty() && System.nanoTime() < deadline) {
+      all.removeIf(c -> {
+        try {
+          Files.deleteIfExists(c);
+          return true;
+        } catch (IOException e) {
+          return false; // Busy: its processes are still exiting.
+        }
+      });
+      if (!all.isEmpty()) {
+        try {
+          Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** A cgroup and every cgroup below it, deepest first. */
+  private static void subCgroups(Path dir, List<Path> out) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, Files::isDirectory)) {
+      for (Path e : entries) {
+        subCgroups(e, out);
+      }
+    } catch (IOException e) {
+      // Gone meanwhile.
+    }
+    if (!out.contains(dir)) {
+      out.add(dir);
+    }
   }
 
   private record ProcInfo(long pid, String comm, String cwd, String root, boolean inRootfs) {}
@@ -275,6 +395,7 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     for (ProcInfo p : processes()) {
       ProcessHandle.of(p.pid).ifPresent(ProcessHandle::destroyForcibly);
     }
+    removeCgroupLeftovers();
     List<String> mounts = hostMounts();
     for (int i = mounts.size() - 1; i >= 0; i--) {
       String[] f = mounts.get(i).split(" ");
@@ -321,7 +442,9 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     if (base.length() > 40) {
       base = base.substring(0, 40);
     }
-    return base + "-" + (++ids);
+    String id = base + "-" + idToken + "-" + (++ids);
+    idsMade.add(id);
+    return id;
   }
 
   /**
@@ -649,6 +772,19 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     command.add(root.toString());
     command.addAll(Arrays.asList(args));
     return spawn(command, cwd);
+  }
+
+  /**
+   * The command line of {@code capsa --root ROOT args...}, for tests that must run capsa
+   * through another program (a shell holding extra fds, script(1) for a terminal).
+   */
+  public List<String> capsaCommand(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(LAUNCHER.toString());
+    command.add("--root");
+    command.add(root.toString());
+    command.addAll(Arrays.asList(args));
+    return command;
   }
 
   /** {@code capsa args...} exactly as given (no --root), waiting for it. */

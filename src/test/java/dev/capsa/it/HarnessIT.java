@@ -3,6 +3,8 @@ package dev.capsa.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,5 +41,28 @@ class HarnessIT {
     List<String> left = h.leftovers();
     assertTrue(left.stream().anyMatch(l -> l.contains("host mount")), left::toString);
     // The cleanup registered by makeRootfsSharedOnHost unmounts it.
+  }
+
+  @Test
+  void leftoversSeeACgroupOfTheContainerAndDeleteRemovesIt() throws Exception {
+    String id = h.newId();
+    h.args("sleep", "100");
+    h.create(id);
+    List<String> left = h.leftovers();
+    for (Path hierarchy : Harness.cgroupHierarchies()) {
+      assertTrue(left.contains("cgroup directory " + hierarchy.resolve(id) + " is still there"),
+          left::toString);
+    }
+    h.capsa("delete", "--force", id).ok();
+    assertEquals(List.of(), h.leftovers());
+    // One the harness did not see made: named after an id, at any depth.
+    Path hierarchy = Harness.cgroupHierarchies().get(0);
+    Path stray = Files.createDirectories(hierarchy.resolve(h.newId() + "-stray"));
+    try {
+      assertEquals(List.of("cgroup directory " + stray + " is still there"), h.leftovers());
+    } finally {
+      Files.delete(stray);
+    }
+    assertEquals(List.of(), h.leftovers());
   }
 }
