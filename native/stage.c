@@ -716,7 +716,8 @@ static void op_seccomp(const struct op *o)
 /*
  * process.terminal: a pty from the container's own devpts (it runs after
  * pivot_root), its master sent to the --console-socket, its slave made the
- * controlling terminal, stdio and /dev/console.
+ * controlling terminal, stdio and (for a container's first process, i[4])
+ * /dev/console.
  */
 static void op_terminal(const struct op *o)
 {
@@ -728,7 +729,7 @@ static void op_terminal(const struct op *o)
 	struct msghdr msg = { 0 };
 	struct cmsghdr *c;
 
-	need(o, 4, 0);
+	need(o, 5, 0);
 	console = (int)o->i[0];
 	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -773,6 +774,8 @@ static void op_terminal(const struct op *o)
 		if (dup2(slave, fd) < 0)
 			fail(errno, "dup2 %s to fd %d", name, fd);
 	close(slave);
+	if (!o->i[4])
+		return;
 	/* config-linux.md: /dev/console is a bind mount of the pty. */
 	n = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (n < 0)

@@ -130,12 +130,23 @@ public final class Cgroup {
     }
   }
 
-  private static void mkdirs(Path root, Path dir, boolean cpuset) throws IOException {
-    if (dir.equals(root) || Files.isDirectory(dir)) {
+  /**
+   * Makes {@code dir} and its missing parents. In a v1 cpuset hierarchy every
+   * level gets its parent's cpus and mems where it has none, also a level that
+   * existed already (a cgroup made by hand and joined): no task can enter a
+   * cpuset cgroup with no cpus.
+   */
+  static void mkdirs(Path root, Path dir, boolean cpuset) throws IOException {
+    if (dir.equals(root)) {
+      return;
+    }
+    if (!cpuset && Files.isDirectory(dir)) {
       return;
     }
     mkdirs(root, dir.getParent(), cpuset);
-    Files.createDirectory(dir);
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectory(dir);
+    }
     if (cpuset) {
       for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
         Path mine = dir.resolve(f);
@@ -219,23 +230,66 @@ public final class Cgroup {
     }
   }
 
+  /**
+   * exec's {@code --cgroup [controller[,controller]:]path}: moves {@code pid}
+   * into {@code path} below the container's cgroup, made if missing, in the
+   * hierarchies of the named controllers (all of them without a prefix); in
+   * the other hierarchies it joins the container's cgroup itself.
+   */
+  public void enterSub(String spec, int pid) {
+    int colon = spec.indexOf(':');
+    String path = colon >= 0 ? spec.substring(colon + 1) : spec;
+    List<String> controllers = colon >= 0 ? List.of(spec.substring(0, colon).split(",")) : null;
+    if (path.isEmpty() || path.startsWith("/") || path.contains("..")) {
+      throw new SpecException("--cgroup " + spec + ": must name a cgroup below the container's");
+    }
+    if (controllers != null) {
+      for (String c : controllers) {
+        if (layout.of(c) == null) {
+          throw new SpecException("--cgroup " + spec + ": the host has no " + c + " controller");
+        }
+      }
+    }
+    for (Map.Entry<Hierarchy, Path> e : dirs.entrySet()) {
+      Hierarchy h = e.getKey();
+      boolean named = controllers == null;
+      for (int i = 0; !named && i < controllers.size(); i++) {
+        named = layout.of(controllers.get(i)) == h;
+      }
+      Path dir = named ? e.getValue().resolve(path).normalize() : e.getValue();
+      try {
+        mkdirs(e.getValue(), dir, h.options().contains("cpuset"));
+        FileIo.write(dir.resolve("cgroup.procs"), Integer.toString(pid));
+      } catch (IOException x) {
+        throw new SpecException("--cgroup " + spec + ": " + dir + ": " + reason(x));
+      }
+    }
+  }
+
   /** Writes a plan's files; an error names the field. */
   public void apply(ResourcePlan plan) {
     List<ResourcePlan.Write> writes = plan.writes();
+    boolean[] done = new boolean[writes.size()];
     for (int i = 0; i < writes.size(); i++) {
+      if (done[i]) {
+        continue;
+      }
       ResourcePlan.Write w = writes.get(i);
       Path dir = w.controller().isEmpty() ? v2Dir() : dir(w.controller());
       try {
         write(dir, w);
       } catch (IOException e) {
-        // v1 refuses memory.limit_in_bytes above memory.memsw.limit_in_bytes:
-        // when both are being raised, the memsw one must go first.
-        if (w.file().equals("memory.limit_in_bytes") && i + 1 < writes.size()
-            && writes.get(i + 1).file().equals("memory.memsw.limit_in_bytes")) {
+        // v1 refuses memory.limit_in_bytes above memory.memsw.limit_in_bytes,
+        // and memsw below the memory limit: raising both needs memsw first,
+        // lowering both the limit first. runc reads the current limit to
+        // choose; trying the usual order first needs no read.
+        int memsw = w.file().equals("memory.limit_in_bytes")
+            ? indexOf(writes, "memory.memsw.limit_in_bytes", i + 1) : -1;
+        if (memsw >= 0) {
           try {
-            write(dir, writes.get(i + 1));
+            write(dir, writes.get(memsw));
             write(dir, w);
-            i++;
+            done[memsw] = true;
             continue;
           } catch (IOException again) {
             e = again;
@@ -250,6 +304,15 @@ public final class Cgroup {
     }
   }
 
+  private static int indexOf(List<ResourcePlan.Write> writes, String file, int from) {
+    for (int j = from; j < writes.size(); j++) {
+      if (writes.get(j).file().equals(file)) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
   private static void write(Path dir, ResourcePlan.Write w) throws IOException {
     Path file = dir.resolve(w.file());
     // A kernel without CFQ/BFQ's plain weight file has the BFQ one (runc does the same).
@@ -259,6 +322,8 @@ public final class Cgroup {
           : w.file().equals("blkio.weight_device") ? "blkio.bfq.weight_device" : null;
       if (bfq != null && Files.exists(dir.resolve(bfq))) {
         file = dir.resolve(bfq);
+      } else if (w.optional()) {
+        return;
       } else {
         throw new NoSuchFileException(file.toString(), null, "this kernel has no such interface");
       }

@@ -9,12 +9,16 @@ import java.util.List;
  * cgroup v2 has no devices.allow: device access is an eBPF program of type
  * BPF_PROG_TYPE_CGROUP_DEVICE attached to the cgroup. This compiles the
  * config's rules into one, with the semantics the rules have on cgroup v1
- * (as runc's emulator does): a rule for all devices sets the default and
- * clears the exceptions; any other rule is an exception to the default; the
- * latest exception that matches a request decides it.
+ * (security/device_cgroup.c, as runc's emulator copies them): a rule of type
+ * "a" sets the default and clears the exceptions, whatever major and minor it
+ * names; a rule that agrees with the default removes the access bits it names
+ * from the exception for the same device (dev_exception_rm); any other rule
+ * adds its bits to that device's exception (dev_exception_add). All
+ * exceptions then have the opposite polarity of the default, so their order
+ * no longer matters.
  */
 public final class DeviceFilter {
-  /** The emulated state: the default, and the exceptions in the order made. */
+  /** The emulated state: the default, and the exceptions (the opposite of the default). */
   record State(boolean defaultAllow, List<Resources.DeviceRule> exceptions) {}
 
   private DeviceFilter() {}
@@ -24,26 +28,42 @@ public final class DeviceFilter {
     boolean allow = true;
     List<Resources.DeviceRule> exceptions = new ArrayList<>();
     for (Resources.DeviceRule r : rules) {
-      boolean everything = (r.type() == null || r.type().equals("a"))
-          && (r.major() == null || r.major() < 0) && (r.minor() == null || r.minor() < 0);
-      if (everything) {
+      String type = r.type() == null ? "a" : r.type();
+      if (type.equals("a")) {
         allow = r.allow();
         exceptions.clear();
-      } else if (r.allow() == allow) {
-        // Granting what the default grants (or denying what it denies) only
-        // undoes earlier exceptions for the same devices.
-        exceptions.removeIf(e -> sameDevices(e, r));
-      } else {
-        exceptions.add(r);
+        continue;
+      }
+      long major = r.major() == null || r.major() < 0 ? -1 : r.major();
+      long minor = r.minor() == null || r.minor() < 0 ? -1 : r.minor();
+      int bits = accessBits(r.access());
+      int at = -1;
+      for (int i = 0; i < exceptions.size(); i++) {
+        Resources.DeviceRule e = exceptions.get(i);
+        if (e.type().equals(type) && e.major() == major && e.minor() == minor) {
+          at = i;
+        }
+      }
+      int old = at < 0 ? 0 : accessBits(exceptions.get(at).access());
+      int now = r.allow() == allow ? old & ~bits : old | bits;
+      if (at >= 0 && now == 0) {
+        exceptions.remove(at);
+      } else if (now != 0) {
+        Resources.DeviceRule e = new Resources.DeviceRule(!allow, type, major, minor,
+            accessString(now));
+        if (at >= 0) {
+          exceptions.set(at, e);
+        } else {
+          exceptions.add(e);
+        }
       }
     }
     return new State(allow, List.copyOf(exceptions));
   }
 
-  private static boolean sameDevices(Resources.DeviceRule a, Resources.DeviceRule b) {
-    return String.valueOf(a.type()).equals(String.valueOf(b.type()))
-        && String.valueOf(a.major()).equals(String.valueOf(b.major()))
-        && String.valueOf(a.minor()).equals(String.valueOf(b.minor()));
+  private static String accessString(int bits) {
+    return ((bits & ACC_READ) != 0 ? "r" : "") + ((bits & ACC_WRITE) != 0 ? "w" : "")
+        + ((bits & ACC_MKNOD) != 0 ? "m" : "");
   }
 
   /** What the program decides (for tests): access is a subset of "rwm", type "c" or "b". */

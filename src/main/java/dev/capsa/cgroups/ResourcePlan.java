@@ -25,17 +25,37 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
    * @param field the config field, e.g. {@code linux.resources.memory.limit}
    * @param controller the controller whose hierarchy holds the file
    * @param file the file name in the container's cgroup directory
+   * @param optional true when a kernel without the file just skips it (an
+   *     extra runc writes where the kernel has it)
    */
-  public record Write(String field, String controller, String file, String value) {}
+  public record Write(String field, String controller, String file, String value,
+      boolean optional) {
+    public Write(String field, String controller, String file, String value) {
+      this(field, controller, file, value, false);
+    }
+  }
 
   /**
    * The devices every container needs, allowed after the config's rules as
-   * runc does: config-linux.md's default devices, and the ptys.
+   * runc's AllowedDevices are: mknod of any device (creating a node is
+   * harmless; opening it is what the rules guard), config-linux.md's default
+   * devices, and the ptys.
    */
   public static final List<Resources.DeviceRule> DEFAULT_DEVICES = List.of(
+      new Resources.DeviceRule(true, "c", null, null, "m"),
+      new Resources.DeviceRule(true, "b", null, null, "m"),
       rule("c", 1, 3), rule("c", 1, 5), rule("c", 1, 7), rule("c", 1, 8), rule("c", 1, 9),
       rule("c", 5, 0), rule("c", 5, 1), rule("c", 5, 2), new Resources.DeviceRule(true, "c", 136L,
           null, "rwm"));
+
+  /**
+   * What a new container's device rules start from: nothing. A new cgroup
+   * allows every device, so without this a container given any device node
+   * (by a bind mount, or mknod where "m" is allowed) could open it; runc's
+   * device emulator starts from the same deny-all.
+   */
+  public static final Resources.DeviceRule DENY_ALL_DEVICES =
+      new Resources.DeviceRule(false, "a", null, null, "rwm");
 
   private static Resources.DeviceRule rule(String type, long major, long minor) {
     return new Resources.DeviceRule(true, type, major, minor, "rwm");
@@ -62,8 +82,14 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
     for (int i = 0; i < r.hugepageLimits().size(); i++) {
       Resources.HugepageLimit h = r.hugepageLimits().get(i);
       String field = R + "hugepageLimits[" + i + "]";
-      p.add(field, "hugetlb", "hugetlb." + h.pageSize() + ".limit_in_bytes", Long.toUnsignedString(h.limit()),
-          "hugetlb." + h.pageSize() + ".max");
+      String prefix = "hugetlb." + h.pageSize();
+      String limit = Long.toUnsignedString(h.limit());
+      p.add(field, "hugetlb", prefix + ".limit_in_bytes", limit, prefix + ".max");
+      // The same limit on reservations (mmap'd but not yet faulted pages),
+      // where the kernel accounts them: as runc does.
+      boolean v2 = p.v2(field, "hugetlb");
+      p.writes.add(new Write(field, "hugetlb", prefix + (v2 ? ".rsvd.max" : ".rsvd.limit_in_bytes"),
+          limit, true));
     }
     if (r.network() != null) {
       p.network(r.network());
@@ -129,6 +155,11 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
         add(f + "reservation", "memory", "memory.soft_limit_in_bytes",
             Long.toString(m.reservation()), "memory.low", max(m.reservation()));
       }
+      if (m.swap() == null && m.limit() != null && m.limit() == -1 && !v2(f + "limit", "memory")) {
+        // No memory limit means no memory+swap limit either (runc does the
+        // same): the kernel refuses a memory limit above memory+swap's.
+        writes.add(new Write(f + "limit", "memory", "memory.memsw.limit_in_bytes", "-1", true));
+      }
       if (m.swap() != null) {
         boolean v2 = v2(f + "swap", "memory");
         if (v2) {
@@ -145,7 +176,8 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
         add(f + "kernelTCP", "memory", "memory.kmem.tcp.limit_in_bytes",
             Long.toString(m.kernelTCP()), null);
       }
-      if (m.swappiness() != null) {
+      // -1 (as uint64: Go tools' "unset") leaves it, as runc does.
+      if (m.swappiness() != null && m.swappiness() != -1) {
         if (Long.compareUnsigned(m.swappiness(), 100) > 0) {
           throw new SpecException(f + "swappiness: " + Long.toUnsignedString(m.swappiness())
               + " is not 0 to 100");
@@ -200,18 +232,21 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
         add(f + "shares", "cpu", "cpu.shares", Long.toString(c.shares()), "cpu.weight",
             Long.toString(weight));
       }
-      if (c.quota() != null || c.period() != null) {
-        boolean v2 = v2(f + (c.quota() != null ? "quota" : "period"), "cpu");
+      // 0 is "not set" for both (Go tools write it for "no limit"), as in runc.
+      Long quota = c.quota() == null || c.quota() == 0 ? null : c.quota();
+      Long period = c.period() == null || c.period() == 0 ? null : c.period();
+      if (quota != null || period != null) {
+        boolean v2 = v2(f + (quota != null ? "quota" : "period"), "cpu");
         if (v2) {
-          String quota = c.quota() == null || c.quota() <= 0 ? "max" : Long.toString(c.quota());
-          String value = c.period() == null ? quota : quota + " " + c.period();
-          writes.add(new Write(f + (c.quota() != null ? "quota" : "period"), "cpu", "cpu.max", value));
+          String q = quota == null || quota < 0 ? "max" : Long.toString(quota);
+          String value = period == null ? q : q + " " + period;
+          writes.add(new Write(f + (quota != null ? "quota" : "period"), "cpu", "cpu.max", value));
         } else {
           // The period first: a quota is checked against the current period.
-          if (c.period() != null) {
-            writes.add(new Write(f + "period", "cpu", "cpu.cfs_period_us", Long.toString(c.period())));
+          if (period != null) {
+            writes.add(new Write(f + "period", "cpu", "cpu.cfs_period_us", Long.toString(period)));
           }
-          if (c.quota() != null) {
+          if (quota != null) {
             writes.add(new Write(f + "quota", "cpu", "cpu.cfs_quota_us", Long.toString(c.quota())));
           }
         }
@@ -317,20 +352,25 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
     }
 
     /**
-     * Devices, in the listed order (config-linux.md), then the default ones.
-     * On v1 they are writes to devices.allow and devices.deny, which the
-     * kernel applies as it goes; on v2 the same rules become an eBPF program.
+     * Devices, in the listed order (config-linux.md); on create after a
+     * deny-all and followed by the default ones. On v1 they are writes to
+     * devices.allow and devices.deny, which the kernel applies as it goes; on
+     * v2 the same rules become an eBPF program.
      */
     List<Resources.DeviceRule> devices(List<Resources.DeviceRule> rules, boolean update) {
-      if (rules.isEmpty()) {
+      if (update && rules.isEmpty()) {
         return null;
-      }
-      List<Resources.DeviceRule> all = new ArrayList<>(rules);
-      if (!update) {
-        all.addAll(DEFAULT_DEVICES);
       }
       for (int i = 0; i < rules.size(); i++) {
         check(rules.get(i), R + "devices[" + i + "]");
+      }
+      List<Resources.DeviceRule> all = new ArrayList<>();
+      if (!update) {
+        all.add(DENY_ALL_DEVICES);
+      }
+      all.addAll(rules);
+      if (!update) {
+        all.addAll(DEFAULT_DEVICES);
       }
       if (layout.v1("devices") == null) {
         if (layout.v2() == null) {
@@ -338,9 +378,13 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
         }
         return List.copyOf(all);
       }
+      int first = update ? 0 : 1;
       for (int i = 0; i < all.size(); i++) {
         Resources.DeviceRule d = all.get(i);
-        String field = i < rules.size() ? R + "devices[" + i + "]" : R + "devices (default devices)";
+        int index = i - first;
+        String field = index < 0 ? R + "devices (deny all first)"
+            : index < rules.size() ? R + "devices[" + index + "]"
+            : R + "devices (default devices)";
         writes.add(new Write(field, "devices", d.allow() ? "devices.allow" : "devices.deny",
             deviceLine(d)));
       }

@@ -2,6 +2,7 @@ package dev.capsa.cgroups;
 
 import dev.capsa.linux.FileIo;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,9 +75,11 @@ public final class Stats {
       return out;
     }
     if (cg.layout().of("memory").v2()) {
-      out.put("usage", entry(number(m, "memory.current"), maxValue(m, "memory.max"),
+      out.put("usage", entry(number(m, "memory.current"), maxValue(m, "memory.max", UNLIMITED),
           number(m, "memory.peak"), events(m).getOrDefault("max", 0L)));
-      out.put("swap", entry(number(m, "memory.swap.current"), maxValue(m, "memory.swap.max"), 0L, 0L));
+      out.put("swap", entry(number(m, "memory.swap.current"),
+          maxValue(m, "memory.swap.max", UNLIMITED),
+          0L, 0L));
       out.put("raw", keyed(m, "memory.stat"));
     } else {
       out.put("usage", entry(number(m, "memory.usage_in_bytes"), number(m, "memory.limit_in_bytes"),
@@ -92,7 +95,7 @@ public final class Stats {
     return out;
   }
 
-  private static Map<String, Object> entry(long usage, long limit, long max, long failcnt) {
+  private static Map<String, Object> entry(long usage, Number limit, long max, long failcnt) {
     Map<String, Object> e = new LinkedHashMap<>();
     e.put("limit", limit);
     e.put("usage", usage);
@@ -106,7 +109,8 @@ public final class Stats {
     Path p = cg.dir("pids");
     if (p != null) {
       out.put("current", number(p, "pids.current"));
-      out.put("limit", maxValue(p, "pids.max"));
+      // runc reports an unlimited pids.max as 0.
+      out.put("limit", maxValue(p, "pids.max", 0L));
     }
     return out;
   }
@@ -179,11 +183,14 @@ public final class Stats {
     }
   }
 
-  /** A v2 limit: "max" reads as the largest value, as runc reports it. */
-  private static long maxValue(Path dir, String file) {
+  /** What runc reports for a v2 memory limit of "max": the largest uint64. */
+  private static final BigInteger UNLIMITED = new BigInteger("18446744073709551615");
+
+  /** A v2 limit: "max" reads as {@code unlimited}. */
+  private static Number maxValue(Path dir, String file, Number unlimited) {
     String t = text(dir, file).trim();
     if (t.equals("max")) {
-      return Long.MAX_VALUE;
+      return unlimited;
     }
     return number(dir, file);
   }

@@ -2,6 +2,7 @@ package dev.capsa.cli;
 
 import dev.capsa.cgroups.Stats;
 import dev.capsa.json.Json;
+import dev.capsa.runtime.ContainerException;
 import dev.capsa.runtime.Lifecycle;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -46,25 +47,34 @@ final class EventsCommand implements Command {
     long interval = millis(a.value("interval", "5s"));
     long oom = Lifecycle.oomKills(g.store(), id);
     long nextStats = 0;
-    while (Lifecycle.isAlive(g.store(), id)) {
-      long now = System.currentTimeMillis();
-      long kills = Lifecycle.oomKills(g.store(), id);
-      for (; oom < kills; oom++) {
-        out.println(Json.write(event("oom", id, null)));
-        out.flush();
+    try {
+      while (Lifecycle.isAlive(g.store(), id)) {
+        long now = System.currentTimeMillis();
+        oom = reportOoms(g, id, oom, out);
+        if (now >= nextStats) {
+          out.println(Json.write(event("stats", id, Lifecycle.stats(g.store(), id))));
+          out.flush();
+          nextStats = now + interval;
+        }
+        Thread.sleep(Math.min(100, interval));
       }
-      if (now >= nextStats) {
-        out.println(Json.write(event("stats", id, Lifecycle.stats(g.store(), id))));
-        out.flush();
-        nextStats = now + interval;
+      reportOoms(g, id, oom, out);
+    } catch (ContainerException e) {
+      // Deleted while we watched: the events end there, as runc's do.
+      if (g.store().exists(id)) {
+        throw e;
       }
-      Thread.sleep(Math.min(100, interval));
-    }
-    long kills = Lifecycle.oomKills(g.store(), id);
-    for (; oom < kills; oom++) {
-      out.println(Json.write(event("oom", id, null)));
     }
     return 0;
+  }
+
+  private static long reportOoms(Globals g, String id, long seen, PrintStream out) {
+    long kills = Lifecycle.oomKills(g.store(), id);
+    for (; seen < kills; seen++) {
+      out.println(Json.write(event("oom", id, null)));
+      out.flush();
+    }
+    return seen;
   }
 
   private static Map<String, Object> event(String type, String id, Map<String, Object> data) {

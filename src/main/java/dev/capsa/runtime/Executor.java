@@ -11,6 +11,7 @@ import dev.capsa.setup.Program;
 import dev.capsa.setup.SetupCompiler;
 import dev.capsa.spec.OciVersion;
 import dev.capsa.spec.Spec;
+import dev.capsa.spec.SpecException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -177,19 +178,10 @@ public final class Executor {
       cg.enter(pid);
       return;
     }
-    // --cgroup: a cgroup below the container's, made if missing (runc: v2 path, or controller:path).
-    String path = sub.contains(":") ? sub.substring(sub.indexOf(':') + 1) : sub;
-    if (path.contains("..")) {
-      throw new ContainerException("--cgroup " + sub + ": must stay below the container's cgroup");
-    }
-    for (String dir : cg.directories()) {
-      Path p = Path.of(dir, path);
-      try {
-        Files.createDirectories(p);
-        FileIo.write(p.resolve("cgroup.procs"), Integer.toString(pid));
-      } catch (IOException e) {
-        throw new ContainerException("--cgroup " + sub + ": " + p + ": " + e.getMessage());
-      }
+    try {
+      cg.enterSub(sub, pid);
+    } catch (SpecException e) {
+      throw new ContainerException(e.getMessage());
     }
   }
 

@@ -256,10 +256,18 @@ public sealed interface Op {
     public String[] strings() { return new String[] {bpfHex}; }
   }
 
-  /** A pty from the container's devpts, its master sent over {@code consoleFd} (after pivot_root). */
-  record Terminal(int consoleFd, long rows, long cols, long uid) implements Op {
+  /**
+   * A pty from the container's devpts, its master sent over {@code consoleFd}
+   * (after pivot_root); {@code console}: also bound on /dev/console, as for a
+   * container's first process (an exec'd process leaves the container's
+   * console alone).
+   */
+  record Terminal(int consoleFd, long rows, long cols, long uid, boolean console) implements Op {
+    public Terminal(int consoleFd, long rows, long cols, long uid) {
+      this(consoleFd, rows, cols, uid, true);
+    }
     public int code() { return 34; }
-    public long[] ints() { return new long[] {consoleFd, rows, cols, uid}; }
+    public long[] ints() { return new long[] {consoleFd, rows, cols, uid, console ? 1 : 0}; }
   }
 
   /** sched_setattr(2). */

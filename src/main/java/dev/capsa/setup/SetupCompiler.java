@@ -234,7 +234,7 @@ public final class SetupCompiler {
       Spec.ConsoleSize size = process.consoleSize();
       long uid = process.user() == null ? 0 : process.user().uid();
       program.add("process.terminal", new Op.Terminal(request.consoleFd(),
-          size == null ? 0 : size.height(), size == null ? 0 : size.width(), uid));
+          size == null ? 0 : size.height(), size == null ? 0 : size.width(), uid, false));
     }
     // The new process forks from the stage, not from the container's process:
     // it takes the container's personality and memory policy afresh (runc's setns init).

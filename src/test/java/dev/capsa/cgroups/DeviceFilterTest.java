@@ -9,7 +9,6 @@ import dev.capsa.spec.Resources.DeviceRule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -115,10 +114,6 @@ class DeviceFilterTest {
   }
 
   @Test
-  @Disabled("bug (cgroup v2 only): v1 removes only the access bits a rule names"
-      + " (dev_exception_rm: walk->access &= ~ex->access), as runc's emulator does; capsa drops"
-      + " the whole exception, so deny-all, allow c 1:3 rwm, deny c 1:3 w also denies reading"
-      + " /dev/null")
   void aDenyRemovesOnlyTheAccessItNames() {
     List<DeviceRule> rules = List.of(DENY_ALL, allow("c", 1L, 3L, "rwm"), deny("c", 1L, 3L, "w"));
     assertTrue(allows(rules, "c", 1, 3, "r"));
@@ -127,19 +122,12 @@ class DeviceFilterTest {
   }
 
   @Test
-  @Disabled("bug (cgroup v2 only): v1 merges the access of exceptions for the same device"
-      + " (dev_exception_add: walk->access |= ex->access); capsa keeps them apart, so after"
-      + " allow c 1:3 r and allow c 1:3 w an open(O_RDWR), which asks for rw at once, is denied")
   void allowsForTheSameDeviceMerge() {
     List<DeviceRule> rules = List.of(DENY_ALL, allow("c", 1L, 3L, "r"), allow("c", 1L, 3L, "w"));
     assertTrue(allows(rules, "c", 1, 3, "rw"));
   }
 
   @Test
-  @Disabled("bug (cgroup v2 only): type \"a\" means every device whatever major and minor say"
-      + " (the v1 kernel parses \"a\" alone; ResourcePlan.deviceLine writes \"a *:* rwm\" on v1;"
-      + " runc's emulator treats it as a wildcard); the v2 emulation makes it an exception for"
-      + " 1:3 only, so v1 and v2 hosts disagree")
   void typeAWithNumbersIsEveryDevice() {
     List<DeviceRule> rules = List.of(deny("a", 1L, 3L, "rwm"));
     assertEquals("a *:* rwm", ResourcePlan.deviceLine(rules.get(0)), "what v1 gets");

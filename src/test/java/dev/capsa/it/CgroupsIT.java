@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -257,9 +256,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: config-linux.md: hugepageLimits limit HugeTLB reservations where the kernel"
-      + " supports it (hugetlb.<size>.rsvd.max here), as runc's fs2 setHugeTlb writes both .max"
-      + " and .rsvd.max; capsa writes only hugetlb.2MB.max")
   void hugepageLimitsAlsoLimitReservations() {
     String id = h.newId();
     resources().put("hugepageLimits",
@@ -302,9 +298,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: `events` of a container that is deleted while it runs exits 1 with \"container"
-      + " ... does not exist\"; runc's ends quietly with 0 (its OOM notifier closes when the cgroup"
-      + " goes)")
   void eventsEndsQuietlyWhenTheContainerIsDeleted() {
     String id = startSleeping();
     Harness.Invocation events = h.start("events", "--interval", "1m", id);
@@ -369,11 +362,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: with a deny-all device rule, linux.devices nodes whose rule lacks \"m\" cannot"
-      + " be made: create fails with \"linux.devices[0]: mknod /dev/fuse: EPERM\" (capsa makes the"
-      + " nodes after entering the cgroup and its default list has no mknod rule); runc allows"
-      + " \"c *:* m\" and \"b *:* m\" by default, so config-linux.md-style rules (allow c 10:229"
-      + " rw) work")
   void nodesOfDevicesAllowedWithoutMknodCanStillBeMade() {
     fuseAndLoopControlNodes();
     resources().put("devices", new ArrayList<>(List.of(
@@ -389,10 +377,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("divergence from runc (security): without linux.resources.devices runc still denies"
-      + " every device but its default ones (devices.list: c 1:3 rwm, ..., b *:* m, c *:* m);"
-      + " capsa leaves \"a *:* rwm\", so a device node given to the container (here"
-      + " /dev/loop-control) can be opened")
   void withoutDeviceRulesOnlyTheDefaultDevicesCanBeOpened() {
     fuseAndLoopControlNodes();
     Harness.Result r = h.run("(exec 5</dev/loop-control) 2>&1; echo x > /dev/null && echo ok");
@@ -521,10 +505,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: a v1 cpuset cgroup that exists but is empty (mkdir'd, cpuset.cpus blank) is"
-      + " joined as it is and the move fails with ENOSPC; runc's cpuset Apply copies the"
-      + " parent's cpus and mems into it when they are blank, whether it made the directory or"
-      + " not")
   void createJoinsAPreexistingEmptyCpusetCgroup() {
     String id = h.newId();
     String path = "/" + id + "-pre";
@@ -675,11 +655,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: raising memory and memory+swap past the current memsw limit in one update"
-      + " fails when a reservation is given too (\"writing 268435456 to .../memory.limit_in_bytes:"
-      + " Invalid argument\"): Cgroup.apply retries memsw first only when the memsw write comes"
-      + " right after the limit, and the plan puts memory.soft_limit_in_bytes between them; runc"
-      + " sets memory and swap together (setMemoryAndSwap) before the rest")
   void updateRaisingMemoryAndSwapWithAReservation() {
     resources().put("memory", map("limit", 64 * MB, "swap", 64 * MB));
     String id = startSleeping();
@@ -692,10 +667,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: `update --memory -1` of a container with a memory+swap limit fails (\"writing -1"
-      + " to .../memory.limit_in_bytes: Invalid argument\", v1 refuses a memory limit above"
-      + " memsw); runc's setMemoryAndSwap sets the swap to -1 too when memory is -1 and swap is"
-      + " not given, memsw first")
   void updateMemoryToUnlimitedAfterASwapLimit() {
     resources().put("memory", map("limit", 64 * MB, "swap", 128 * MB));
     String id = startSleeping();
@@ -816,9 +787,6 @@ class CgroupsIT {
   }
 
   @Test
-  @Disabled("bug: `exec --cgroup sub` makes <cgroup>/sub in every hierarchy with"
-      + " Files.createDirectories, so the v1 cpuset one has no cpus/mems and moving the process"
-      + " fails: \"--cgroup sub: /sys/fs/cgroup/cpuset/<id>/sub: No space left on device\"")
   void deleteRemovesTheSubCgroupOfExecCgroup() {
     String id = startSleeping();
     Path pidFile = h.dir().resolve("exec.pid");

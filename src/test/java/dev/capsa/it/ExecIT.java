@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -296,10 +295,6 @@ class ExecIT {
   }
 
   @Test
-  @Disabled("bug: exec --tty runs the console setup of a container's first process: it creates"
-      + " /dev/console in the container and bind-mounts the exec's pty on it; runc leaves"
-      + " /dev/console alone for exec. The next exec --tty then fails: \"exec failed:"
-      + " process.terminal: create /dev/console: EIO\" (it opens the stale pty)")
   void ttyTwiceAndTheContainersConsoleIsLeftAlone() {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script(1) is needed");
     String id = running();

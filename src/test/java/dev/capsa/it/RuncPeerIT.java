@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -204,9 +203,6 @@ class RuncPeerIT {
   }
 
   @Test
-  @Disabled("bug: a config with cpu.quota 0 (Go tools write it for \"no limit\") is created by"
-      + " runc, which skips zero quota and period; capsa writes 0 to cpu.cfs_quota_us and create"
-      + " fails with EINVAL")
   void zeroQuotaIsCreatedAsByRunc() {
     resources().put("cpu", map("shares", 1024, "quota", 0, "period", 100000));
     String[] ids = createBoth();
@@ -214,8 +210,6 @@ class RuncPeerIT {
   }
 
   @Test
-  @Disabled("bug: `update --memory -1` after a memory+swap limit: runc sets memsw to -1 first and"
-      + " succeeds; capsa fails with EINVAL on memory.limit_in_bytes")
   void updateToUnlimitedMemoryAsRuncDoes() {
     resources().put("memory", map("limit", 64 * MB, "swap", 128 * MB));
     String[] ids = createBoth();

@@ -121,7 +121,9 @@ class ProgramTest {
     Op.Seccomp seccomp = new Op.Seccomp(8, "0600000000007fff");
     assertArrayEquals(new long[] {8}, seccomp.ints());
     assertArrayEquals(new String[] {"0600000000007fff"}, seccomp.strings());
-    assertArrayEquals(new long[] {5, 24, 80, 1000}, new Op.Terminal(5, 24, 80, 1000).ints());
+    assertArrayEquals(new long[] {5, 24, 80, 1000, 1}, new Op.Terminal(5, 24, 80, 1000).ints());
+    assertArrayEquals(new long[] {5, 24, 80, 1000, 0},
+        new Op.Terminal(5, 24, 80, 1000, false).ints());
     assertArrayEquals(new long[] {6, 2, -5, 0, 10, 20, 30},
         new Op.Sched(6, 2, -5, 0, 10, 20, 30).ints());
     assertArrayEquals(new long[] {1 << 13 | 4}, new Op.IoPrio(1 << 13 | 4).ints());

@@ -2602,7 +2602,8 @@ class SetupCompilerTest {
          "user": {"uid": 1000, "gid": 1000}}
         """, BASE_JOIN, false, 7, HOST).program();
     int chdir = indexOf(p, Op.Chdir.class);
-    assertEquals(new Op.Terminal(7, 24, 80, 1000), p.op(chdir + 1));
+    // An exec'd process's pty is not the container's /dev/console.
+    assertEquals(new Op.Terminal(7, 24, 80, 1000, false), p.op(chdir + 1));
     assertEquals("process.terminal", p.field(chdir + 1));
     assertEquals(1, opsOf(p, Op.Terminal.class).size());
   }
@@ -2611,7 +2612,7 @@ class SetupCompilerTest {
   void execTerminalWithoutConsoleSizeIsZeroByZeroForRoot() {
     Program p = exec("{}", "{\"terminal\": true, \"user\": null}", BASE_JOIN, false, 3, HOST)
         .program();
-    assertEquals(List.of(new Op.Terminal(3, 0, 0, 0)), opsOf(p, Op.Terminal.class));
+    assertEquals(List.of(new Op.Terminal(3, 0, 0, 0, false)), opsOf(p, Op.Terminal.class));
   }
 
   @Test
