@@ -802,6 +802,9 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     int n = ++commands;
     String word = command.stream().skip(1).filter(a -> !a.startsWith("-") && !a.startsWith("/"))
         .findFirst().orElse("capsa").replaceAll("[^\\w.-]", "_");
+    if (word.length() > 40) {
+      word = word.substring(0, 40);
+    }
     Path out = outputs.resolve(String.format("%03d-%s.stdout", n, word));
     Path err = outputs.resolve(String.format("%03d-%s.stderr", n, word));
     ProcessBuilder pb = new ProcessBuilder(command)
@@ -830,6 +833,51 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * {@code capsa --root ROOT args...} as one shell command line, every word quoted, for
+   * commands that must run capsa under a shell ({@code exec 3<file; exec capsa ...}) or under
+   * {@code script}.
+   */
+  public String capsaLine(String... args) {
+    StringBuilder b = new StringBuilder(quote(LAUNCHER.toString())).append(" --root ")
+        .append(quote(root.toString()));
+    for (String a : args) {
+      b.append(' ').append(quote(a));
+    }
+    return b.toString();
+  }
+
+  /** A word quoted for sh. */
+  public static String quote(String word) {
+    return "'" + word.replace("'", "'\\''") + "'";
+  }
+
+  /**
+   * {@code sh -c script} on the host, run the way capsa commands are (config.json written
+   * first, in the test directory, stdin /dev/null, stdout and stderr in files); waits for it.
+   */
+  public Result shell(String script) {
+    return startShell(script).await();
+  }
+
+  /** {@link #shell} in the background. */
+  public Invocation startShell(String script) {
+    return spawn(List.of("sh", "-c", script), dir);
+  }
+
+  /**
+   * Makes the test directory traversable and readable by everyone (it is made 0700): a
+   * container whose root is another host uid (a user namespace) must reach its bundle.
+   */
+  public void openToAll() {
+    execOk(List.of("chmod", "755", dir.toString(), bundle.toString(), rootfs().toString()));
+  }
+
+  /** python3 for the tests' little agents: the system's, else the first on PATH. */
+  public static String python() {
+    return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   }
 
   // ------------------------------------------------------------------ containers

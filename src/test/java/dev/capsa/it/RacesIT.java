@@ -1,0 +1,64 @@
+package dev.capsa.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Races that a single run of the other tests hits only now and then: each test here repeats
+ * an operation until the race shows.
+ */
+class RacesIT {
+  @RegisterExtension final Harness h = new Harness();
+
+  /**
+   * create must learn the container's pid before anything else the container process
+   * reports. The native stage's parent sends the pid (MSG_PID) after fork(), while the child
+   * already runs its ops and talks on the same socket.
+   */
+  @Test
+  @Disabled("bug: the stage's parent sends MSG_PID after fork() while the child already sends"
+      + " its own messages on the same socket; when MSG_READY (or MSG_SYNC) comes first, create"
+      + " fails with \"the container process exited during create\" (--debug: \"container process"
+      + " 0 waits at the gate\"; with netDevices: \"open /proc/0/ns/net: ENOENT\") and leaves the"
+      + " container process waiting at the gate forever, holding the caller's stdout, with its"
+      + " state directory gone. About 1 create in 40 on an idle 2-CPU host, far more under load")
+  void everyCreateKnowsItsContainerProcess() {
+    h.args("true");
+    for (int i = 0; i < 200; i++) {
+      String id = h.newId();
+      Harness.Result r = h.capsa("create", "--bundle", h.bundle().toString(), id);
+      assertEquals(0, r.status(), "create number " + (i + 1) + ": " + r);
+      h.capsa("delete", "--force", id).ok();
+      assertEquals(List.of(), h.leftovers(), "after create number " + (i + 1));
+    }
+  }
+
+  /**
+   * runc: {@code delete --force} of a container that is not there (any more) succeeds. Two
+   * deletes of one container at once (two callers, or {@code run}'s own cleanup racing a
+   * {@code delete --force}, as in LifecycleIT.deleteForceWhileRunWaits) must both succeed.
+   */
+  @Test
+  @Disabled("bug: of two concurrent `delete --force` of one container, the one that waited for"
+      + " the lock fails with \"container ... does not exist\" (about every second time), or with"
+      + " \"removing the state of container ...: NoSuchFileException\" when the other side took the"
+      + " removeRemains path while it was listing the directory")
+  void concurrentForcedDeletesBothSucceed() throws Exception {
+    h.args("sleep", "100");
+    for (int i = 0; i < 20; i++) {
+      String id = h.newId();
+      h.create(id);
+      Harness.Invocation a = h.start("delete", "--force", id);
+      Harness.Invocation b = h.start("delete", "--force", id);
+      Harness.Result ra = a.await();
+      Harness.Result rb = b.await();
+      assertEquals(0, ra.status(), "round " + (i + 1) + ": " + ra);
+      assertEquals(0, rb.status(), "round " + (i + 1) + ": " + rb);
+      assertEquals(List.of(), h.listIds());
+    }
+  }
+}
