@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
@@ -511,6 +512,36 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_connectUnix(JNIEnv *env, jcla
 	return fd;
 }
 
+/*
+ * A detached clone of the mount at `path` (with its submounts when recursive),
+ * idmapped to the user namespace usernsFd (submounts too when ridmap). Made
+ * here, in the host's user namespace, because the kernel wants CAP_SYS_ADMIN
+ * over the filesystem's own user namespace, which a stage already inside the
+ * container's user namespace does not have.
+ */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_idmappedTree(JNIEnv *env, jclass cls, jstring path,
+								jint userns, jboolean recursive,
+								jboolean ridmap)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+	struct jpath p;
+	int tree;
+
+	(void)cls;
+	if (jpath_get(env, path, &p) < 0)
+		return -1;
+	tree = open_tree(AT_FDCWD, p.c, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (tree < 0) {
+		throw_errno(env, "open_tree", p.c, errno);
+	} else if (mount_setattr(tree, "", AT_EMPTY_PATH | (ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+		throw_errno(env, "mount_setattr MOUNT_ATTR_IDMAP", p.c, errno);
+		close(tree);
+		tree = -1;
+	}
+	jpath_release(&p);
+	return tree;
+}
+
 /* sendmsg of data with fds in SCM_RIGHTS. */
 JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_sendFds(JNIEnv *env, jclass cls, jint sock, jbyteArray data,
 							   jintArray jfds)
@@ -949,6 +980,31 @@ static int nl_socket_in(int netns_fd)
 
 #define MAX_ADDRS 64
 
+/* The index of the interface `name` in the namespace of netlink socket fd, or 0. */
+static unsigned int nl_link_index(int fd, const char *name)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req;
+	char buf[4096];
+	ssize_t n;
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
+	req.nh.nlmsg_type = RTM_GETLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	nl_attr(&req.nh, IFLA_IFNAME, name, strlen(name) + 1);
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return 0;
+	n = recv(fd, buf, sizeof buf, 0);
+	if (n > 0 && NLMSG_OK(h, (unsigned int)n) && h->nlmsg_type == RTM_NEWLINK)
+		return (unsigned int)((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+	return 0;
+}
+
 /*
  * Moves a network interface into the network namespace of netns_fd, renamed
  * (IFLA_NET_NS_FD + IFLA_IFNAME in one RTM_NEWLINK, as `ip link set dev X
@@ -1038,6 +1094,20 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 			}
 		}
 	}
+	inside = nl_socket_in(netns_fd);
+	if (inside < 0) {
+		throw_errno(env, "socket", "NETLINK_ROUTE in the container", errno);
+		goto out;
+	}
+	/*
+	 * The kernel moves the interface first and renames it after: a name
+	 * taken in the container would fail the rename with the interface
+	 * already moved, and gone with the container. Check first.
+	 */
+	if (!strchr(new_name.c, '%') && nl_link_index(inside, new_name.c) != 0) {
+		throw_errno(env, "RTM_NEWLINK", new_name.c, EEXIST);
+		goto out;
+	}
 	memset(&req, 0, sizeof req);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
 	req.nh.nlmsg_type = RTM_NEWLINK;
@@ -1047,28 +1117,29 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 	nl_attr(&req.nh, IFLA_IFNAME, new_name.c, strlen(new_name.c) + 1);
 	rc = nl_request(host, &req.nh);
 	if (rc < 0) {
+		/* Moved but not renamed: bring it home (best effort) before failing. */
+		unsigned int moved = nl_link_index(inside, name.c);
+
+		if (moved != 0) {
+			pid_t self = getpid();
+
+			memset(&req, 0, sizeof req);
+			req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
+			req.nh.nlmsg_type = RTM_NEWLINK;
+			req.ifi.ifi_family = AF_UNSPEC;
+			req.ifi.ifi_index = (int)moved;
+			nl_attr(&req.nh, IFLA_NET_NS_PID, &self, sizeof self);
+			(void)nl_request(inside, &req.nh);
+		}
 		throw_errno(env, "RTM_NEWLINK", name.c, -rc);
-		goto out;
-	}
-	inside = nl_socket_in(netns_fd);
-	if (inside < 0) {
-		throw_errno(env, "socket", "NETLINK_ROUTE in the container", errno);
 		goto out;
 	}
 	/* The move keeps the index when the namespace has it free, as a new one does. */
 	if (!strchr(new_name.c, '%')) {
-		memset(&req, 0, sizeof req);
-		req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
-		req.nh.nlmsg_type = RTM_GETLINK;
-		req.nh.nlmsg_flags = NLM_F_REQUEST;
-		nl_attr(&req.nh, IFLA_IFNAME, new_name.c, strlen(new_name.c) + 1);
-		if (send(inside, &req, req.nh.nlmsg_len, 0) >= 0) {
-			ssize_t n = recv(inside, buf, sizeof buf, 0);
-			struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		unsigned int now = nl_link_index(inside, new_name.c);
 
-			if (n > 0 && NLMSG_OK(h, (unsigned int)n) && h->nlmsg_type == RTM_NEWLINK)
-				index = (unsigned int)((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
-		}
+		if (now != 0)
+			index = now;
 	}
 	for (int k = 0; k < naddrs; k++) {
 		memset(&req, 0, sizeof req);

@@ -26,6 +26,9 @@
  *                                                      (kind 1: seccomp listener)
  *  stage->Java   MSG_EXIT        wait status  0        -  the child of a waiting
  *                                                      OP_FORK has exited
+ *  Java->stage   MSG_FD          slot         0        -  before a MSG_CONTINUE: a
+ *                                                      detached mount (open_tree)
+ *                                                      for OP_MOVE_TREE's slot
  *
  * The program, all integers little-endian:
  *
@@ -109,6 +112,7 @@ enum capsa_op {
 	OP_SAVE_DIR = 41,      /* -                               path (in root)         */
 	OP_COPY_UP = 42,       /* -                               path (in root)         */
 	OP_OPEN_NS = 43,       /* slot                            namespace file path    */
+	OP_MOVE_TREE = 44,     /* slot, create (as OP_MOUNT)      target (in root)       */
 	OP_MAX
 };
 

@@ -68,6 +68,8 @@ static int cur_op = -1;   /* index of the running op, for error reports */
 #define NS_SLOTS 8
 static int ns_fds[NS_SLOTS] = { -1, -1, -1, -1, -1, -1, -1, -1 }; /* OP_OPEN_NS */
 static int saved_dir = -1; /* the directory a tmpcopyup mount covers, still readable */
+#define TREE_SLOTS 32
+static int tree_fds[TREE_SLOTS] = { [0 ... TREE_SLOTS - 1] = -1 }; /* for OP_MOVE_TREE */
 static char exec_path[PATH_MAX];
 static volatile sig_atomic_t gate_signal;
 
@@ -106,13 +108,35 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 }
 
 /* Waits until the runtime says to go on. */
+/*
+ * Waits for MSG_CONTINUE. Java may send detached mounts first (MSG_FD, one fd
+ * each): the idmapped mounts it made from the host for OP_MOVE_TREE.
+ */
 static void recv_continue(void)
 {
-	uint32_t hdr[4];
-	ssize_t n = recv(sync_fd, hdr, sizeof hdr, 0);
+	for (;;) {
+		uint32_t hdr[4];
+		char control[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { .iov_base = hdr, .iov_len = sizeof hdr };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = control, .msg_controllen = sizeof control,
+		};
+		struct cmsghdr *c;
+		ssize_t n = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
+		int fd = -1;
 
-	if (n != (ssize_t)sizeof hdr || hdr[0] != MSG_CONTINUE)
-		fail(n < 0 ? errno : EPROTO, "recv from the runtime");
+		if (n != (ssize_t)sizeof hdr)
+			fail(n < 0 ? errno : EPROTO, "recv from the runtime");
+		c = CMSG_FIRSTHDR(&msg);
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof fd);
+		if (hdr[0] == MSG_CONTINUE && fd < 0)
+			return;
+		if (hdr[0] != MSG_FD || fd < 0 || hdr[1] >= TREE_SLOTS || tree_fds[hdr[1]] >= 0)
+			fail(EPROTO, "recv from the runtime: unexpected message %u", hdr[0]);
+		tree_fds[hdr[1]] = fd;
+	}
 }
 
 /* Sends one fd to the runtime (SCM_RIGHTS) in a MSG_FD of the given kind. */
@@ -418,6 +442,25 @@ static void op_mount(const struct op *o)
 		fail(errno, "mount %s on %s", o->s[0][0] ? o->s[0] : o->s[2], o->s[1]);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Puts a detached mount Java sent (an idmapped bind mount made from the host) in place. */
+static void op_move_tree(const struct op *o)
+{
+	int fd, slot;
+
+	need(o, 2, 1);
+	slot = (int)o->i[0];
+	if (slot < 0 || slot >= TREE_SLOTS || tree_fds[slot] < 0)
+		fail(EPROTO, "move tree: no mount in slot %d", slot);
+	fd = make_target(o->s[0], (int)o->i[1]);
+	if (fd < 0)
+		fail(errno, "open %s in the rootfs", o->s[0]);
+	if (move_mount(tree_fds[slot], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(errno, "move_mount %s", o->s[0]);
+	close(tree_fds[slot]);
+	tree_fds[slot] = -1;
+	close(fd);
 }
 
 static void op_mount_setattr(const struct op *o)
@@ -923,7 +966,8 @@ static void op_idmap(const struct op *o)
 	fd = open_in_root(o->s[0], O_PATH);
 	if (fd < 0)
 		fail(errno, "open %s in the rootfs", o->s[0]);
-	tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+	/* The whole tree at the target (an rbind's submounts too); only ridmap idmaps them. */
+	tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		fail(errno, "open_tree %s", o->s[0]);
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
@@ -1097,14 +1141,26 @@ static void run(const struct op *o)
 	}
 	case OP_FORK: {
 		pid_t pid;
-		int status;
+		int status, told[2];
+		char c = 0;
 
 		need(o, 1, 0);
+		/*
+		 * The child shares our socket to Java. Until we have sent its
+		 * pid, it must not send anything: Java reads the first message
+		 * after the fork as MSG_PID, and a child's READY or SYNC
+		 * arriving first would leave Java without the pid. So the child
+		 * waits on a pipe we close once MSG_PID is out.
+		 */
+		if (pipe2(told, O_CLOEXEC) < 0)
+			fail(errno, "pipe");
 		pid = fork();
 		if (pid < 0)
 			fail(errno, "fork");
 		if (pid > 0) {
+			close(told[0]);
 			send_msg(MSG_PID, pid, 0, NULL, 0);
+			close(told[1]);
 			if (o->i[0]) {
 				while (waitpid(pid, &status, 0) < 0)
 					if (errno != EINTR)
@@ -1113,6 +1169,10 @@ static void run(const struct op *o)
 			}
 			_exit(0);
 		}
+		close(told[1]);
+		while (read(told[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(told[0]);
 		/* Like runc's init: a session of its own, away from the caller's
 		 * terminal and process group (a Ctrl-C at `capsa create` must not
 		 * reach the container). */
@@ -1304,6 +1364,9 @@ static void run(const struct op *o)
 	case OP_MEMPOLICY:
 		need(o, 1, 0);
 		op_mask(o, 1);
+		break;
+	case OP_MOVE_TREE:
+		op_move_tree(o);
 		break;
 	case OP_IDMAP:
 		op_idmap(o);

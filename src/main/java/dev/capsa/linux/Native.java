@@ -61,6 +61,14 @@ public final class Native {
   /** A connected AF_UNIX stream socket. */
   public static native int connectUnix(String path);
 
+  /**
+   * A detached clone of the mount at {@code path} (open_tree; with its
+   * submounts when {@code recursive}), idmapped to the user namespace
+   * {@code usernsFd} (the submounts too when {@code ridmap}).
+   */
+  public static native int idmappedTree(String path, int usernsFd, boolean recursive,
+      boolean ridmap);
+
   /** Sends {@code data} with {@code fds} (SCM_RIGHTS). */
   public static native void sendFds(int socket, byte[] data, int[] fds);
 

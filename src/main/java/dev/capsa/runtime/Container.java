@@ -248,6 +248,8 @@ public final class Container {
         }
       }
       Files.deleteIfExists(dir);
+    } catch (NoSuchFileException e) {
+      // Removed by a create's own cleanup meanwhile: gone is what we wanted.
     } catch (IOException e) {
       throw new ContainerException("removing the state of container \"" + id + "\": " + e, e);
     }

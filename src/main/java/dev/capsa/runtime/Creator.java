@@ -56,6 +56,7 @@ public final class Creator {
   private Spec spec;
   private String configText;
   private Program program;
+  private List<SetupCompiler.IdmappedTree> idmappedTrees = List.of();
   private StageSession session;
   private final List<StageSession> idmapHelpers = new ArrayList<>();
   private boolean stageReaped;
@@ -110,6 +111,7 @@ public final class Creator {
         Log.warn(w);
       }
       program = compiled.program();
+      idmappedTrees = compiled.idmappedTrees();
       Log.debug("compiled " + program.size() + " ops");
       if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
         Log.debug("setup program of " + id + ":\n" + program);
@@ -293,15 +295,8 @@ public final class Creator {
       switch (m.type()) {
         case StageSession.MSG_PID -> gotPid(m.a());
         case StageSession.MSG_SYNC -> {
-          if (pid == 0 && m.a() != SetupCompiler.SYNC_CGROUP && m.a() != SetupCompiler.SYNC_USERNS) {
-            // The child can ask before its parent has sent its pid: wait for it.
-            StageSession.Message p = session.next();
-            if (p.type() != StageSession.MSG_PID) {
-              throw new ContainerException("native stage: expected the container's pid, got "
-                  + p.type());
-            }
-            gotPid(p.a());
-          }
+          // The stage's child waits until its parent has sent MSG_PID (OP_FORK),
+          // so a sync after the fork always comes with the pid known.
           sync(m.a(), state);
           session.sendContinue();
         }
@@ -331,8 +326,10 @@ public final class Creator {
     Linux l = spec.linux();
     switch (tag) {
       case SetupCompiler.SYNC_CGROUP -> cgroup.enter(session.stagePid());
-      case SetupCompiler.SYNC_USERNS -> IdMaps.write(session.stagePid(), l.uidMappings(),
-          l.gidMappings(), "linux.uidMappings");
+      case SetupCompiler.SYNC_USERNS -> {
+        IdMaps.write(session.stagePid(), l.uidMappings(), l.gidMappings(), "linux.uidMappings");
+        sendIdmappedTrees();
+      }
       case SetupCompiler.SYNC_NAMESPACES -> moveNetDevices(l.netDevices());
       case SetupCompiler.SYNC_HOOKS -> {
         hooksRan = true;
@@ -343,6 +340,30 @@ public final class Creator {
             hookState(state, Status.CREATING, pidInContainer(pid)), pid);
       }
       default -> throw new ContainerException("native stage: unknown sync " + tag);
+    }
+  }
+
+  /**
+   * The container's idmapped bind mounts, made here in the host's user
+   * namespace (SetupCompiler.IdmappedTree says why) and sent to the stage.
+   */
+  private void sendIdmappedTrees() {
+    for (SetupCompiler.IdmappedTree t : idmappedTrees) {
+      String userns = t.usernsPath() != null ? t.usernsPath()
+          : "/proc/" + session.stagePid() + "/ns/user";
+      int ns = Native.open(userns, O_RDONLY);
+      try {
+        int tree = Native.idmappedTree(t.source(), ns, t.recursive(), t.ridmap());
+        try {
+          session.sendFd(t.slot(), tree);
+        } finally {
+          Native.close(tree);
+        }
+      } catch (SyscallException e) {
+        throw new ContainerException(t.field() + ": " + e.getMessage());
+      } finally {
+        Native.close(ns);
+      }
     }
   }
 

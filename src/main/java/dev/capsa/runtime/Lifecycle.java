@@ -73,6 +73,31 @@ public final class Lifecycle {
    */
   private static void destroyAfterFailedHook(Container c, ContainerState s, Hooks hooks) {
     killAndWait(s);
+    destroy(c, s, hooks);
+  }
+
+  /**
+   * Step 12 of runtime.md's lifecycle for a container whose process has
+   * exited: its other processes, its cgroup (if create made it) and its state
+   * go; then the poststop hooks run.
+   */
+  private static void destroy(Container c, ContainerState s, Hooks hooks) {
+    Cgroup cg = Container.cgroup(s);
+    if (cg != null) {
+      // Without a pid namespace the container's other processes outlive its
+      // first one; with or without, nothing of it may outlive delete.
+      if (!cg.pids().isEmpty()) {
+        signalAll(s, Signals.SIGKILL);
+      }
+      if (s.cgroupOwned()) {
+        try {
+          cg.destroy();
+        } catch (RuntimeException e) {
+          throw new ContainerException("cannot delete container \"" + c.id() + "\": "
+              + e.getMessage());
+        }
+      }
+    }
     c.destroy();
     poststop(c, hooks, s);
   }
@@ -206,8 +231,20 @@ public final class Lifecycle {
       store.removeRemains(id);
       return;
     }
-    Container c = store.open(id);
-    try (Container.Lock lock = c.lock()) {
+    Container c;
+    Container.Lock held;
+    try {
+      c = store.open(id);
+      held = c.lock();
+    } catch (ContainerException e) {
+      if (force && !store.exists(id)) {
+        // Another delete (or run's own cleanup) removed it while we waited
+        // for its lock: what --force asked for is done.
+        return;
+      }
+      throw e;
+    }
+    try (Container.Lock lock = held) {
       ContainerState s = c.load();
       Status status = c.status(s);
       if (status != Status.STOPPED) {
@@ -217,25 +254,7 @@ public final class Lifecycle {
         }
         killAndWait(s);
       }
-      Cgroup cg = Container.cgroup(s);
-      if (cg != null) {
-        // Without a pid namespace the container's other processes outlive its
-        // first one; with or without, nothing of it may outlive delete.
-        if (!cg.pids().isEmpty()) {
-          signalAll(s, Signals.SIGKILL);
-        }
-        if (s.cgroupOwned()) {
-          try {
-            cg.destroy();
-          } catch (RuntimeException e) {
-            throw new ContainerException("cannot delete container \"" + id + "\": "
-                + e.getMessage());
-          }
-        }
-      }
-      Hooks hooks = c.hooks();
-      c.destroy();
-      poststop(c, hooks, s);
+      destroy(c, s, c.hooks());
     }
   }
 

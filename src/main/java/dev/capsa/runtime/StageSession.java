@@ -78,6 +78,13 @@ final class StageSession implements AutoCloseable {
     } while (off < program.length);
   }
 
+  /** A detached mount for the stage's OP_MOVE_TREE {@code slot}; before the CONTINUE. */
+  void sendFd(int slot, int fd) {
+    ByteBuffer p = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    p.putInt(MSG_FD).putInt(slot).putInt(0).putInt(0);
+    Native.sendFds(this.fd, p.array(), new int[] {fd});
+  }
+
   void sendContinue() {
     send(MSG_CONTINUE, 0, 0, new byte[0], 0, 0);
   }

@@ -316,6 +316,17 @@ public sealed interface Op {
     }
   }
 
+  /**
+   * Mounts the detached mount Java sent for {@code slot} (an idmapped bind
+   * mount made from the host) at {@code target} (in root), made as for
+   * {@link Mount}.
+   */
+  record MoveTree(int slot, String target, Create create) implements Op {
+    public int code() { return 44; }
+    public long[] ints() { return new long[] {slot, create.ordinal()}; }
+    public String[] strings() { return new String[] {target}; }
+  }
+
   /** Replaces the mount at {@code target} (in root) by an idmapped clone of it. */
   record Idmap(String target, String usernsPath, boolean recursive) implements Op {
     public int code() { return 40; }

@@ -119,8 +119,33 @@ public final class SetupCompiler {
   /** Before any namespace: the stage moves into the container's cgroup, so its child is born there. */
   public static final int SYNC_CGROUP = 4;
 
-  /** The program and the warnings the spec asks for (capabilities that cannot be granted). */
-  public record Result(Program program, List<String> warnings) {}
+  /**
+   * The program, the warnings the spec asks for (capabilities that cannot be
+   * granted), and the idmapped bind mounts Java makes from the host for it.
+   */
+  public record Result(Program program, List<String> warnings, List<IdmappedTree> idmappedTrees) {
+    public Result(Program program, List<String> warnings) {
+      this(program, warnings, List.of());
+    }
+  }
+
+  /**
+   * An idmapped bind mount of a container with a user namespace. The kernel
+   * idmaps a mount only for a caller with CAP_SYS_ADMIN over the filesystem's
+   * user namespace (the host's), which the stage no longer has once it is in
+   * the container's: Java clones and idmaps it at SYNC_USERNS and sends it to
+   * the stage, whose {@link Op.MoveTree} puts it in place.
+   *
+   * @param field the mount, e.g. {@code mounts[3]}
+   * @param slot the stage's slot for it
+   * @param source the host path to clone
+   * @param recursive clone its submounts too (rbind)
+   * @param ridmap idmap the submounts too
+   * @param usernsPath the user namespace of the mount's own mappings, or null
+   *     for the container's
+   */
+  public record IdmappedTree(String field, int slot, String source, boolean recursive, boolean ridmap,
+      String usernsPath) {}
 
   /** The default PATH when process.env has none, as runc and Docker use. */
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -158,6 +183,7 @@ public final class SetupCompiler {
   private final Spec spec;
   private final Program program = new Program();
   private final List<String> warnings = new ArrayList<>();
+  private final List<IdmappedTree> idmappedTrees = new ArrayList<>();
   private final Map<String, Linux.Namespace> namespaces = new LinkedHashMap<>();
 
   private SetupCompiler(Request request, Host host) {
@@ -271,7 +297,7 @@ public final class SetupCompiler {
   public static Result compile(Request request, Host host) {
     SetupCompiler c = new SetupCompiler(request, host);
     c.compile();
-    return new Result(c.program, List.copyOf(c.warnings));
+    return new Result(c.program, List.copyOf(c.warnings), List.copyOf(c.idmappedTrees));
   }
 
   private void compile() {
@@ -300,10 +326,18 @@ public final class SetupCompiler {
       program.add("process.oomScoreAdj",
           new Op.WriteFile("/proc/self/oom_score_adj", process.oomScoreAdj().toString(), false));
     }
-    if (process.execCPUAffinity() != null && process.execCPUAffinity().initial() != null) {
-      program.add("process.execCPUAffinity.initial", new Op.Affinity(
-          ProcessAttributes.cpuMask(process.execCPUAffinity().initial(),
-              "process.execCPUAffinity.initial")));
+    // config.md: execCPUAffinity "is not applicable to the container's init
+    // process" (runc applies it to exec'd processes only, which take
+    // config.json's process as their default); its lists are still checked.
+    if (process.execCPUAffinity() != null) {
+      if (process.execCPUAffinity().initial() != null) {
+        ProcessAttributes.cpuMask(process.execCPUAffinity().initial(),
+            "process.execCPUAffinity.initial");
+      }
+      String last = process.execCPUAffinity().finalCpus();
+      if (last != null && !last.isEmpty()) {
+        ProcessAttributes.cpuMask(last, "process.execCPUAffinity.final");
+      }
     }
     // Into the cgroup before anything else: the container process is forked
     // from here, so it is in its cgroup before it runs any code of its own,
@@ -357,12 +391,6 @@ public final class SetupCompiler {
     }
     if (process.noNewPrivileges()) {
       program.add("process.noNewPrivileges", new Op.NoNewPrivs());
-    }
-    if (process.execCPUAffinity() != null && process.execCPUAffinity().finalCpus() != null
-        && !process.execCPUAffinity().finalCpus().isEmpty()) {
-      program.add("process.execCPUAffinity.final", new Op.Affinity(
-          ProcessAttributes.cpuMask(process.execCPUAffinity().finalCpus(),
-              "process.execCPUAffinity.final")));
     }
     List<String> env = new ArrayList<>(process.env() == null ? List.of() : process.env());
     env.addAll(request.extraEnv());
@@ -662,8 +690,16 @@ public final class SetupCompiler {
         throw new SpecException(field + ".source: " + source + " does not exist");
       }
       Create create = Files.isDirectory(source) ? Create.DIR : Create.FILE;
-      program.add(field, new Op.Mount(source.toString(), dest, "", MS_BIND | (o.flags() & MS_REC),
-          "", Target.IN_ROOT, create));
+      String userns = userns() ? idmapUserns(field, index, m, o) : null;
+      if (userns != null) {
+        int slot = idmappedTrees.size();
+        idmappedTrees.add(new IdmappedTree(field, slot, source.toString(), (o.flags() & MS_REC) != 0,
+            o.extensions().contains("ridmap"), userns.isEmpty() ? null : userns));
+        program.add(field, new Op.MoveTree(slot, dest, create));
+      } else {
+        program.add(field, new Op.Mount(source.toString(), dest, "", MS_BIND | (o.flags() & MS_REC),
+            "", Target.IN_ROOT, create));
+      }
       if (o.superblockFlags() != 0) {
         warnings.add(field + ".options: a bind mount cannot change filesystem-wide flags"
             + " (sync, dirsync, mand, iversion, lazytime, silent); they are left as the source has them");
@@ -692,7 +728,9 @@ public final class SetupCompiler {
         program.add(field, new Op.CopyUp(dest));
       }
     }
-    idmap(field, index, m, dest, o);
+    if (!(bind && userns())) {
+      idmap(field, index, m, dest, o);
+    }
     if (o.propagation() != 0) {
       program.add(field, new Op.Mount("", dest, "", o.propagation(), "", Target.IN_ROOT, Create.NONE));
     }
@@ -708,6 +746,18 @@ public final class SetupCompiler {
    * the container's.
    */
   private void idmap(String field, int index, Spec.Mount m, String dest, MountOptions o) {
+    String userns = idmapUserns(field, index, m, o);
+    if (userns != null) {
+      program.add(field, new Op.Idmap(dest, userns.isEmpty() ? "/proc/self/ns/user" : userns,
+          o.extensions().contains("ridmap")));
+    }
+  }
+
+  /**
+   * The user namespace a mount is idmapped to: the path of the one made for
+   * its own mappings, "" for the container's, null when it is not idmapped.
+   */
+  private String idmapUserns(String field, int index, Spec.Mount m, MountOptions o) {
     boolean ridmap = o.extensions().contains("ridmap");
     boolean wanted = ridmap || o.extensions().contains("idmap");
     boolean own = m.uidMappings() != null || m.gidMappings() != null;
@@ -716,21 +766,20 @@ public final class SetupCompiler {
           + ": uidMappings and gidMappings go together");
     }
     if (!wanted && !own) {
-      return;
+      return null;
     }
-    String userns;
     if (own) {
-      userns = request.idmapUserns().get(index);
+      String userns = request.idmapUserns().get(index);
       if (userns == null) {
         throw new SpecException(field + ": no user namespace was made for the mount's mappings");
       }
-    } else if (userns()) {
-      userns = "/proc/self/ns/user";
-    } else {
-      throw new SpecException(field + ".options: " + (ridmap ? "ridmap" : "idmap")
-          + " needs uidMappings and gidMappings on the mount, or a user namespace");
+      return userns;
     }
-    program.add(field, new Op.Idmap(dest, userns, ridmap));
+    if (userns()) {
+      return "";
+    }
+    throw new SpecException(field + ".options: " + (ridmap ? "ridmap" : "idmap")
+        + " needs uidMappings and gidMappings on the mount, or a user namespace");
   }
 
   private boolean userns() {

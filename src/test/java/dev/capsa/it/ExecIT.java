@@ -206,6 +206,19 @@ class ExecIT {
   }
 
   @Test
+  void execCpuAffinityOfProcessJson() {
+    String id = running();
+    Path p = writeJson("process.json", map(
+        "terminal", false,
+        "args", new ArrayList<>(List.of("grep", "Cpus_allowed_list", "/proc/self/status")),
+        "cwd", "/",
+        "user", map("uid", 0, "gid", 0),
+        "execCPUAffinity", map("initial", "0", "final", "0")));
+    Harness.Result r = h.capsa("exec", "--process", p.toString(), id).ok();
+    assertEquals("Cpus_allowed_list:\t0", r.stdout().trim(), r::toString);
+  }
+
+  @Test
   void processJson() {
     String id = running();
     Path p = writeJson("process.json", map(

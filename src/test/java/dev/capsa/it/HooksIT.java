@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -289,9 +288,6 @@ class HooksIT {
   }
 
   @Test
-  @Disabled("bug: in a container with a user namespace, createContainer and startContainer hooks"
-      + " fail (\"hooks.createContainer[0]: open /proc/PID/ns/ipc: EACCES\"): the hook's stage"
-      + " joins the user namespace first and can then no longer open the others")
   void containerNamespaceHooksRunInAContainerWithAUserNamespace() throws IOException {
     UserNamespacesIT.userNamespace(h);
     logger("createContainer");

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -82,8 +81,6 @@ class IdmappedMountsIT {
   }
 
   @Test
-  @Disabled("bug: idmap (not ridmap) on an rbind drops the submounts: the stage clones only the"
-      + " top mount (open_tree without AT_RECURSIVE), then detaches the whole rbind tree")
   void idmapOnAnRbindMapsOnlyTheTopMountAndKeepsTheSubmounts() throws IOException {
     Path src = source();
     submount(src);
@@ -125,9 +122,6 @@ class IdmappedMountsIT {
   }
 
   @Test
-  @Disabled("bug: in a container with a user namespace, idmap without mappings fails create with"
-      + " \"mount_setattr MOUNT_ATTR_IDMAP: EPERM\": the stage idmaps from inside the container's"
-      + " user namespace, which has no CAP_SYS_ADMIN over the source's file system")
   void idmapWithoutMappingsUsesTheContainersUserNamespace() throws IOException {
     Path src = source();
     UserNamespacesIT.userNamespace(h);
@@ -144,9 +138,6 @@ class IdmappedMountsIT {
   }
 
   @Test
-  @Disabled("bug: in a container with a user namespace, a mount with its own mappings fails create"
-      + " with \"open /proc/PID/ns/user: EACCES\": the stage opens the helper's user namespace from"
-      + " inside the container's user namespace")
   void ownMappingsInAContainerWithAUserNamespace() throws IOException {
     Path src = source();
     UserNamespacesIT.userNamespace(h);

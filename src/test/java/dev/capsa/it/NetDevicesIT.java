@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -89,7 +88,6 @@ class NetDevicesIT {
   }
 
   @Test
-  @Disabled("bug: a moved device stays down; config-linux.md: the runtime MUST set it up")
   void theDeviceIsUp() {
     netDevice(DEV, "eth9");
     Harness.Result r = h.run("ip link show eth9").ok();
@@ -98,8 +96,6 @@ class NetDevicesIT {
   }
 
   @Test
-  @Disabled("bug: a moved device loses its addresses; config-linux.md: the runtime MUST keep"
-      + " the permanent addresses of global scope")
   void theDeviceKeepsItsAddresses() {
     Harness.execOk(List.of("ip", "addr", "add", "10.199.0.1/24", "dev", DEV));
     netDevice(DEV, "eth9");
@@ -114,9 +110,6 @@ class NetDevicesIT {
   }
 
   @Test
-  @Disabled("bug: a name already taken in the container (here lo) fails create, but only after"
-      + " the device was moved: it dies with the container's network namespace, and the host"
-      + " has lost it")
   void aNameTakenInTheContainerFailsCreateAndTheHostKeepsItsDevice() {
     netDevice(DEV, "lo");
     createFails("linux.netDevices", DEV);
@@ -124,8 +117,6 @@ class NetDevicesIT {
   }
 
   @Test
-  @Disabled("bug: without a network namespace of its own, create succeeds and renames the"
-      + " host's interface (capsaT0 becomes eth9 on the host, and stays so); runc refuses this")
   void withoutANetworkNamespaceItIsRefused() {
     h.removeNamespace("network");
     netDevice(DEV, "eth9");

@@ -3,7 +3,6 @@ package dev.capsa.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -20,12 +19,6 @@ class RacesIT {
    * already runs its ops and talks on the same socket.
    */
   @Test
-  @Disabled("bug: the stage's parent sends MSG_PID after fork() while the child already sends"
-      + " its own messages on the same socket; when MSG_READY (or MSG_SYNC) comes first, create"
-      + " fails with \"the container process exited during create\" (--debug: \"container process"
-      + " 0 waits at the gate\"; with netDevices: \"open /proc/0/ns/net: ENOENT\") and leaves the"
-      + " container process waiting at the gate forever, holding the caller's stdout, with its"
-      + " state directory gone. About 1 create in 40 on an idle 2-CPU host, far more under load")
   void everyCreateKnowsItsContainerProcess() {
     h.args("true");
     for (int i = 0; i < 200; i++) {
@@ -43,10 +36,6 @@ class RacesIT {
    * {@code delete --force}, as in LifecycleIT.deleteForceWhileRunWaits) must both succeed.
    */
   @Test
-  @Disabled("bug: of two concurrent `delete --force` of one container, the one that waited for"
-      + " the lock fails with \"container ... does not exist\" (about every second time), or with"
-      + " \"removing the state of container ...: NoSuchFileException\" when the other side took the"
-      + " removeRemains path while it was listing the directory")
   void concurrentForcedDeletesBothSucceed() throws Exception {
     h.args("sleep", "100");
     for (int i = 0; i < 20; i++) {
