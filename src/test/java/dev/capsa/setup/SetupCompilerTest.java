@@ -555,6 +555,23 @@ class SetupCompilerTest {
   }
 
   @Test
+  void cgroupMountWithoutACgroupNamespaceBindsTheContainersCgroupsOnceCreateNamesThem() {
+    // create passes the host as the container sees it: its own cgroup in each
+    // hierarchy (podman's conmon runs create from a cgroup of its own).
+    SetupCompiler.Host host = HOST.inCgroups(List.of("/sys/fs/cgroup/cpu,cpuacct/pod/ctr",
+        "/sys/fs/cgroup/memory/pod/ctr", "/sys/fs/cgroup/systemd/pod/ctr",
+        "/sys/fs/cgroup/unified/pod/ctr"));
+    List<String> sources = new ArrayList<>();
+    for (Op op : opsFor(compile(CGROUP_MOUNT, host), "mounts[0]")) {
+      if (op instanceof Op.Mount m && (m.flags() & MS_BIND) != 0) {
+        sources.add(m.source());
+      }
+    }
+    assertEquals(List.of("/sys/fs/cgroup/cpu,cpuacct/pod/ctr", "/sys/fs/cgroup/memory/pod/ctr",
+        "/sys/fs/cgroup/systemd/pod/ctr", "/sys/fs/cgroup/unified/pod/ctr"), sources);
+  }
+
+  @Test
   void cgroupMountOnAV2HostWithACgroupNamespace() {
     Program p =
         compile(withCgroupNamespace(CGROUP_MOUNT), new SetupCompiler.Host(40, ALL_CAPS, V2));
