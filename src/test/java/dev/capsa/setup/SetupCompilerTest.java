@@ -733,11 +733,22 @@ class SetupCompilerTest {
   }
 
   @Test
-  void deviceFileModeBeyondThePermissionBitsIsRefused() {
-    // 8630 is S_IFCHR|0666 in decimal: a file type, not a mode.
-    SpecException e = assertThrows(SpecException.class, () -> compile("""
+  void deviceFileModeWithTheDevicesOwnFileTypeIsTakenAsItsPermissions() {
+    // 8630 is S_IFCHR|0666 in decimal, as podman writes it; runc takes it.
+    Program p = compile("""
         {"linux": {"devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 3,
                                 "fileMode": 8630}]}}
+        """);
+    assertEquals(List.of(new Op.Mknod("/dev/x", S_IFCHR | 0666, 1, 3, 0, 0)),
+        opsFor(p, "linux.devices[0]"));
+  }
+
+  @Test
+  void deviceFileModeWithAnotherFileTypeIsRefused() {
+    // 25014 is S_IFBLK|0666: not what a character device is.
+    SpecException e = assertThrows(SpecException.class, () -> compile("""
+        {"linux": {"devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 3,
+                                "fileMode": 25014}]}}
         """));
     assertTrue(e.getMessage().contains("linux.devices[0].fileMode"), e.getMessage());
   }
