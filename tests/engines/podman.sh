@@ -98,6 +98,8 @@ mount -t tmpfs -o mode=0755 tmpfs /run || exit 2
 mount -t tmpfs -o mode=0700 tmpfs "$W" || exit 2
 mount -t tmpfs -o mode=0700 tmpfs /var/lib/containers || exit 2
 mkdir -p "$W/tmp" "$W/net" "$W/storage" "$W/runroot" "$W/out"
+# conmon writes files such as "oom" to its working directory, podman's.
+cd "$W" || exit 2
 
 # PODMAN_CAPSA_JSON=0: podman reads capsa's errors from stderr, as it does
 # for a runtime it does not know.
