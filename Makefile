@@ -47,7 +47,11 @@ uninstall:
 bench: build busybox
 	bench/lifecycle.sh
 
+# podman (Debian's) with --runtime capsa and with runc, side by side (root).
+test-podman: build busybox
+	tests/engines/podman.sh
+
 clean:
 	$(MVN) clean
 
-.PHONY: all build busybox demo test unit install uninstall bench clean
+.PHONY: all build busybox demo test unit install uninstall bench clean test-podman

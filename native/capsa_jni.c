@@ -798,7 +798,13 @@ JNIEXPORT jboolean JNICALL Java_dev_capsa_linux_Native_seccompArchAdd(JNIEnv *en
 	return JNI_TRUE;
 }
 
-/* The syscall's number on the native architecture, or -1 when it has none. */
+/*
+ * The syscall's number for libseccomp: the native one, or one of libseccomp's
+ * negative pseudo numbers (below -10000) for a syscall that only some other
+ * architecture has, such as socketcall on x86_64, which libseccomp
+ * translates for each architecture of the filter; -1 (__NR_SCMP_ERROR) when
+ * libseccomp knows no such syscall.
+ */
 JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_seccompSyscall(JNIEnv *env, jclass cls, jstring name)
 {
 	struct jpath p;
@@ -809,7 +815,7 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_seccompSyscall(JNIEnv *env, j
 		return -1;
 	nr = scmp.syscall_resolve_name(p.c);
 	jpath_release(&p);
-	return nr < 0 ? -1 : nr;
+	return nr;
 }
 
 /* struct scmp_arg_cmp of <seccomp.h>. */

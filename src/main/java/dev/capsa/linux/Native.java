@@ -100,7 +100,11 @@ public final class Native {
   /** Adds an architecture by libseccomp's name; false when libseccomp does not know it. */
   public static native boolean seccompArchAdd(long ctx, String name);
 
-  /** A syscall's number on this architecture, or -1 when it has none. */
+  /**
+   * A syscall's number for libseccomp: on this architecture, or a negative
+   * pseudo number (below -10000) for one that only another architecture has
+   * (socketcall on x86_64); -1 when libseccomp knows no such syscall.
+   */
   public static native int seccompSyscall(String name);
 
   public static native void seccompRule(long ctx, int action, int syscall, int[] index, int[] op,

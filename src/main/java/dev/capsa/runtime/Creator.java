@@ -106,7 +106,7 @@ public final class Creator {
       SetupCompiler.Result compiled = SetupCompiler.compile(
           new SetupCompiler.Request(spec, bundle, fifo, options.noPivot(), stageConsoleFd, idmaps,
               options.extraEnv(), IdMaps.deniesSetgroups(spec)),
-          host);
+          host.inCgroups(cgroup.directories()));
       for (String w : compiled.warnings()) {
         Log.warn(w);
       }

@@ -14,9 +14,10 @@ import java.util.Set;
 /**
  * Compiles {@code linux.seccomp} (config-linux.md "Seccomp") into a BPF
  * program with libseccomp, in the runtime process; the native stage only
- * loads the bytes. Names of syscalls this architecture lacks are skipped, as
- * runc and crun do; an unknown action, operator, flag or architecture is an
- * error naming the field.
+ * loads the bytes. Names of syscalls libseccomp does not know are skipped, as
+ * runc and crun do (one that only another architecture of the filter has
+ * stays, under libseccomp's pseudo number); an unknown action, operator, flag
+ * or architecture is an error naming the field.
  */
 public final class SeccompCompiler {
   /** The actions of config-linux.md and their SCMP_ACT_* values (seccomp.h). */
@@ -220,9 +221,13 @@ public final class SeccompCompiler {
       indexes.add(a.index());
     }
     for (String name : s.names()) {
+      // A pseudo number (negative) still counts: libseccomp translates it for
+      // the architectures of the filter that have the syscall (socketcall on
+      // x86), as runc does; leaving it out there made conditional rules on
+      // socket conflict in x86's socketcall tree (EEXIST).
       int nr = Native.seccompSyscall(name);
-      if (nr < 0) {
-        Log.debug(field + ": " + name + " is not a syscall on this architecture; skipped");
+      if (nr == -1) {
+        Log.debug(field + ": " + name + " is not a syscall libseccomp knows; skipped");
         continue;
       }
       try {

@@ -54,6 +54,29 @@ public final class SetupCompiler {
       this(lastCap, boundingSet, cgroups, false, false, false);
     }
 
+    /**
+     * This host as the container's process sees it: in each hierarchy its
+     * cgroup is the container's directory (as {@code Cgroup.directories()}
+     * lists them) rather than the runtime's, so that a cgroup mount without
+     * a cgroup namespace binds the container's own cgroup, as runc does.
+     */
+    public Host inCgroups(List<String> directories) {
+      List<Hierarchy> out = new ArrayList<>();
+      for (Hierarchy h : cgroups) {
+        String cgroup = h.cgroup();
+        for (String d : directories) {
+          Path dir = Path.of(d);
+          Path mountPoint = Path.of(h.mountPoint());
+          if (dir.startsWith(mountPoint)) {
+            cgroup = "/" + mountPoint.relativize(dir);
+            break;
+          }
+        }
+        out.add(new Hierarchy(h.mountPoint(), h.v2(), h.options(), cgroup));
+      }
+      return new Host(lastCap, boundingSet, out, apparmor, selinux, resctrl);
+    }
+
     /** Reads this host (and this process's capabilities). */
     public static Host current() {
       return new Host(Capabilities.lastCap(), readBoundingSet(), Hierarchy.ofHost(),

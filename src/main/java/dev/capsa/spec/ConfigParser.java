@@ -27,6 +27,7 @@ public final class ConfigParser {
       throw new SpecException("config.json: " + e.getMessage());
     }
     dev.capsa.log.Log.debug("json parsed");
+    deviceFileTypes(tree);
     SchemaValidator v = SchemaValidator.config();
     dev.capsa.log.Log.debug("schema loaded");
     List<String> errors = v.validate(tree);
@@ -57,7 +58,36 @@ public final class ConfigParser {
    * schema check, which costs ~10 ms of start-up.
    */
   public static Spec parseTrusted(String json) {
-    return bind(Tree.object(Json.parse(json)));
+    Object tree = Json.parse(json);
+    deviceFileTypes(tree);
+    return bind(Tree.object(tree));
+  }
+
+  /** S_IFMT and the file types of linux.devices[].type (stat.h). */
+  private static final long S_IFMT = 0170000;
+  private static final Map<String, Long> DEVICE_FILE_TYPES =
+      Map.of("c", 0020000L, "u", 0020000L, "b", 0060000L, "p", 0010000L);
+
+  /**
+   * Drops from linux.devices[].fileMode the file type bits of the device's own
+   * type: podman writes st_mode there (S_IFCHR|0666, 8630 in decimal) for
+   * --device and --privileged, and runc and crun take it. Other bits beyond
+   * the permissions are still the schema's error.
+   */
+  private static void deviceFileTypes(Object tree) {
+    if (!(tree instanceof Map<?, ?> root) || !(root.get("linux") instanceof Map<?, ?> linux)
+        || !(linux.get("devices") instanceof List<?> devices)) {
+      return;
+    }
+    for (Object o : devices) {
+      if (o instanceof Map<?, ?> d && d.get("fileMode") instanceof Long mode
+          && d.get("type") instanceof String type && DEVICE_FILE_TYPES.containsKey(type)
+          && (mode & S_IFMT) == DEVICE_FILE_TYPES.get(type)) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> device = (Map<String, Object>) d;
+        device.put("fileMode", mode & ~S_IFMT);
+      }
+    }
   }
 
   /** A process.json (runc exec --process): a config.json {@code process} object. */

@@ -46,6 +46,7 @@ class SeccompCompilerTest {
   // i386 syscall numbers.
   private static final int I386_GETPID = 20;
   private static final int I386_MKDIR = 39;
+  private static final int I386_SOCKETCALL = 102;
 
   // ---------------------------------------------------------------- helpers
 
@@ -215,6 +216,27 @@ class SeccompCompilerTest {
         List.of(rule("SCMP_ACT_ERRNO", "no_such_syscall", "mkdir", "arm_fadvise64_64"))));
     assertEquals(RET_ERRNO | EPERM, bpf.run(MKDIR));
     assertEquals(RET_ALLOW, bpf.run(GETPID));
+  }
+
+  @Test
+  void syscallsOfOtherArchitecturesOnlyCountWhereTheFilterHasThem() {
+    // podman's default profile without CAP_SYS_ADMIN (cap-drop ALL): socketcall
+    // (i386 only) allowed, then socket(AF_NETLINK, *, NETLINK_AUDIT) refused
+    // and the rest allowed by rules that libseccomp could not combine on
+    // i386's socketcall had socketcall been left out (EEXIST).
+    Bpf bpf = filter(new Seccomp("SCMP_ACT_ERRNO", 38L,
+        List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"), List.of(), null, null,
+        List.of(rule("SCMP_ACT_ALLOW", "getpid", "socketcall"),
+            new Seccomp.Syscall(List.of("socket"), "SCMP_ACT_ERRNO", 22L, List.of(
+                new Seccomp.Arg(0, 16, 0, "SCMP_CMP_EQ"), new Seccomp.Arg(2, 9, 0, "SCMP_CMP_EQ"))),
+            rule("SCMP_ACT_ALLOW", List.of(new Seccomp.Arg(2, 9, 0, "SCMP_CMP_NE")), "socket"),
+            rule("SCMP_ACT_ALLOW", List.of(new Seccomp.Arg(0, 16, 0, "SCMP_CMP_NE")), "socket"),
+            rule("SCMP_ACT_ALLOW", List.of(new Seccomp.Arg(2, 9, 0, "SCMP_CMP_NE")), "socket"))));
+    assertEquals(RET_ERRNO | 22, bpf.run(SOCKET, AUDIT_ARCH_X86_64, 16, 3, 9));
+    assertEquals(RET_ALLOW, bpf.run(SOCKET, AUDIT_ARCH_X86_64, 2, 1, 0));
+    assertEquals(RET_ALLOW, bpf.run(SOCKET, AUDIT_ARCH_X86_64, 16, 3, 0));
+    assertEquals(RET_ALLOW, bpf.run(I386_SOCKETCALL, AUDIT_ARCH_I386, 1));
+    assertEquals(RET_ERRNO | ENOSYS, bpf.run(MKDIR));
   }
 
   @Test

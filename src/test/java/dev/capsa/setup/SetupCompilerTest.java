@@ -555,6 +555,23 @@ class SetupCompilerTest {
   }
 
   @Test
+  void cgroupMountWithoutACgroupNamespaceBindsTheContainersCgroupsOnceCreateNamesThem() {
+    // create passes the host as the container sees it: its own cgroup in each
+    // hierarchy (podman's conmon runs create from a cgroup of its own).
+    SetupCompiler.Host host = HOST.inCgroups(List.of("/sys/fs/cgroup/cpu,cpuacct/pod/ctr",
+        "/sys/fs/cgroup/memory/pod/ctr", "/sys/fs/cgroup/systemd/pod/ctr",
+        "/sys/fs/cgroup/unified/pod/ctr"));
+    List<String> sources = new ArrayList<>();
+    for (Op op : opsFor(compile(CGROUP_MOUNT, host), "mounts[0]")) {
+      if (op instanceof Op.Mount m && (m.flags() & MS_BIND) != 0) {
+        sources.add(m.source());
+      }
+    }
+    assertEquals(List.of("/sys/fs/cgroup/cpu,cpuacct/pod/ctr", "/sys/fs/cgroup/memory/pod/ctr",
+        "/sys/fs/cgroup/systemd/pod/ctr", "/sys/fs/cgroup/unified/pod/ctr"), sources);
+  }
+
+  @Test
   void cgroupMountOnAV2HostWithACgroupNamespace() {
     Program p =
         compile(withCgroupNamespace(CGROUP_MOUNT), new SetupCompiler.Host(40, ALL_CAPS, V2));
@@ -716,11 +733,22 @@ class SetupCompilerTest {
   }
 
   @Test
-  void deviceFileModeBeyondThePermissionBitsIsRefused() {
-    // 8630 is S_IFCHR|0666 in decimal: a file type, not a mode.
-    SpecException e = assertThrows(SpecException.class, () -> compile("""
+  void deviceFileModeWithTheDevicesOwnFileTypeIsTakenAsItsPermissions() {
+    // 8630 is S_IFCHR|0666 in decimal, as podman writes it; runc takes it.
+    Program p = compile("""
         {"linux": {"devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 3,
                                 "fileMode": 8630}]}}
+        """);
+    assertEquals(List.of(new Op.Mknod("/dev/x", S_IFCHR | 0666, 1, 3, 0, 0)),
+        opsFor(p, "linux.devices[0]"));
+  }
+
+  @Test
+  void deviceFileModeWithAnotherFileTypeIsRefused() {
+    // 25014 is S_IFBLK|0666: not what a character device is.
+    SpecException e = assertThrows(SpecException.class, () -> compile("""
+        {"linux": {"devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 3,
+                                "fileMode": 25014}]}}
         """));
     assertTrue(e.getMessage().contains("linux.devices[0].fileMode"), e.getMessage());
   }
