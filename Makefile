@@ -47,6 +47,15 @@ uninstall:
 bench: build busybox
 	bench/lifecycle.sh
 
+# containerd (ctr) and Docker drive capsa through the runc v2 shim, next to runc.
+test-containerd: build busybox
+	tests/engines/containerd.sh
+
+test-docker: build busybox
+	tests/engines/docker.sh
+
+.PHONY: test-containerd test-docker
+
 clean:
 	$(MVN) clean
 
