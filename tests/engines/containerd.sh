@@ -4,7 +4,7 @@
 # with runc and once with capsa; the script fails when a check that passes with
 # runc fails with capsa. Needs root; installs containerd if missing.
 #   tests/engines/containerd.sh        (make test-containerd)
-# SL_VERBOSE=1 prints capsa's calls when a check fails.
+# SL_TRACE=DIR logs each runtime call to DIR/calls-runc.log, DIR/calls-capsa.log.
 set -u
 . "$(cd "${0%/*}" && pwd -P)/shim-lib.sh"
 
@@ -102,10 +102,10 @@ t_tty() {
 }
 
 # The long-running container: ctr run in the background, a counter in
-# /tmp/count every 0.1 s, exit 7 on SIGTERM.
+# /tmp/count every 0.1 s, exit 7 on SIGTERM; a second process that stays.
 t_long_start() {
   c run --runc-binary "$BIN" "$IMAGE" "$RT-long" \
-    sh -c 'trap "exit 7" TERM; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done' \
+    sh -c 'trap "exit 7" TERM; sleep 1000 & i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done' \
     < /dev/null > "$SL_DIR/$RT-long.out" 2>&1 &
   LONG_PID=$!
   sl_wait_for 20 counter "$RT-long" || { SL_WHY="no counter: $(cat "$SL_DIR/$RT-long.out")"; return 1; }

@@ -6,7 +6,7 @@
 # check that passes with runc fails with capsa. Needs root; installs docker.io
 # (without its recommends) if missing.
 #   tests/engines/docker.sh        (make test-docker)
-# SL_VERBOSE=1 prints capsa's calls when a check fails.
+# SL_TRACE=DIR logs each runtime call to DIR/calls-runc.log, DIR/calls-capsa.log.
 set -u
 . "$(cd "${0%/*}" && pwd -P)/shim-lib.sh"
 
@@ -30,12 +30,13 @@ sl_start() {
     --containerd-plugins-namespace capsa-docker-plugins \
     --bridge none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
     --userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent /capsa-docker \
-    --add-runtime "capsa=$SL_DIR/bin/capsa" > "$SL_DIR/dockerd.log" 2>&1 &
+    --add-runtime "capsa=$(sl_bin capsa)" > "$SL_DIR/dockerd.log" 2>&1 &
   echo $! > "$SL_DIR/dockerd.pid.bg"
   export DOCKER_CONFIG=$SL_DIR/docker-config
   sl_wait_for 60 d version || {
     sl_log "dockerd did not start:"; tail -20 "$SL_DIR/dockerd.log" >&2; return 1
   }
+  sl_only_unix_sockets dockerd "$(cat "$SL_DIR/dockerd.pid.bg")" || return 1
   # The image: `docker import` of the busybox rootfs.
   sl_rootfs_tar "$SL_DIR/rootfs.tar"
 }

@@ -25,14 +25,14 @@ CAPSA=$SL_TOP/bin/capsa
 RUNC=/usr/sbin/runc
 # Every engine command runs under this many seconds: a runtime that hangs fails
 # its check instead of the whole run.
-SL_TIMEOUT=${SL_TIMEOUT:-40}
+SL_TIMEOUT=${SL_TIMEOUT:-30}
 
 sl_log() { printf '%s: %s\n' "$SL_NAME" "$*" >&2; }
 sl_die() { sl_log "$*"; exit 2; }
 
-# Installs the Debian packages that are missing; the test daemons are started
-# by the script, never by the package (policy-rc.d, where present, keeps
-# invoke-rc.d from starting them; we check that none is left running).
+# Installs the Debian packages that are missing. The scripts start daemons of
+# their own and never use the system's; where no policy-rc.d stops invoke-rc.d
+# (this machine has one that does), installing starts the system's too.
 sl_need_packages() {
   local missing=() p
   for p in "$@"; do
@@ -89,17 +89,21 @@ sl_main() {
   [ "$(id -u)" = 0 ] || sl_die "needs root"
   [ -x "$CAPSA" ] && [ -f "$SL_TOP/target/capsa/capsa.jar" ] || sl_die "capsa is not built: make build"
   [ -x /bin/busybox ] || sl_die "no /bin/busybox: make busybox"
-  sl_need_packages "${SL_PACKAGES[@]}"
+  sl_need_packages "${SL_PACKAGES[@]}" iproute2
   SL_DIR=$(mktemp -d "/tmp/capsa-$SL_NAME.XXXXXX") || exit 2
   chmod 711 "$SL_DIR"
   local t0=$SECONDS rc=0 leftover=0
   # Leftovers from an earlier run that was killed would break this one.
   sl_remove_cgroups || sl_log "cgroups left by an earlier run: $(sl_cgroup_dirs | tr '\n' ' ')"
+  # In the background, so that an interrupt is handled at once: killing unshare
+  # kills the namespace's first process (--kill-child), so the whole namespace.
+  SL_INNER=$SL_DIR unshare --mount --propagation private --pid --fork --mount-proc --kill-child \
+    bash "$SL_SCRIPT" "$@" &
+  SL_CHILD=$!
+  trap 'sl_interrupted' INT TERM
   trap 'sl_host_cleanup' EXIT
-  trap 'exit 130' INT TERM
-  SL_INNER=$SL_DIR unshare --mount --propagation private --pid --fork --mount-proc \
-    bash "$SL_SCRIPT" "$@" || rc=$?
-  trap - EXIT
+  wait "$SL_CHILD" || rc=$?
+  trap - EXIT INT TERM
   sl_host_cleanup || leftover=1
   sl_log "took $((SECONDS - t0))s"
   if [ "$leftover" != 0 ]; then
@@ -107,6 +111,14 @@ sl_main() {
     [ "$rc" = 0 ] && rc=1
   fi
   exit "$rc"
+}
+
+sl_interrupted() {
+  trap - INT TERM
+  sl_log "interrupted: killing the namespace"
+  kill -KILL "$SL_CHILD" 2>/dev/null
+  wait "$SL_CHILD" 2>/dev/null
+  exit 130
 }
 
 sl_host_cleanup() {
@@ -230,6 +242,16 @@ EOF
   sl_wait_for 30 ctr --address "$d/containerd.sock" version || {
     sl_log "containerd did not start:"; tail -20 "$d/containerd.log" >&2; return 1
   }
+  sl_only_unix_sockets containerd "$(cat "$d/pid")"
+}
+
+# sl_only_unix_sockets NAME PID: the daemon listens on no TCP or UDP port.
+sl_only_unix_sockets() {
+  local inet
+  inet=$(ss -Hlntup 2>/dev/null | grep "pid=$2,")
+  [ -z "$inet" ] && return 0
+  sl_log "$1 listens on more than its unix socket: $inet"
+  return 1
 }
 
 # Stops the private containerd: every task killed and deleted first, so the
@@ -267,17 +289,14 @@ sl_inner() {
   mkdir -p "$TMPDIR" "$SL_DIR/bin"
   mount -t tmpfs -o mode=755 tmpfs /run || sl_die "cannot mount a tmpfs on /run"
   trap 'sl_stop >/dev/null 2>&1; sl_thaw' EXIT
-  sl_runtime_wrappers
   sl_start || { SL_WHY="daemons did not start"; sl_stop >/dev/null 2>&1; exit 2; }
   local rt
   for rt in runc capsa; do
-    sl_checks "$rt" "$SL_DIR/bin/$rt"
+    sl_checks "$rt" "$(sl_bin "$rt")"
   done
   sl_stop
   sl_thaw
   trap - EXIT
-  # SL_CALLS=DIR keeps the runtimes' calls (calls-runc.log, calls-capsa.log).
-  [ -n "${SL_CALLS:-}" ] && mkdir -p "$SL_CALLS" && cp "$SL_DIR"/calls-*.log "$SL_CALLS/"
   sl_tally
 }
 
@@ -291,18 +310,20 @@ sl_thaw() {
   return 0
 }
 
-# The runtimes are called through wrappers that log each call's arguments to
-# $SL_DIR/calls-RT.log (shown for a failed run with SL_VERBOSE=1) and exec the
-# real binary, so what the shim runs is exactly the runtime.
-sl_runtime_wrappers() {
-  local rt bin
-  for rt in runc capsa; do
-    bin=$RUNC
-    [ "$rt" = capsa ] && bin=$CAPSA
-    printf '#!/bin/sh\necho "$*" >> %q\nexec %q "$@"\n' "$SL_DIR/calls-$rt.log" "$bin" \
-      > "$SL_DIR/bin/$rt"
-    chmod 755 "$SL_DIR/bin/$rt"
-  done
+# The binary the engine is given for runtime $1: runc's or capsa's own, or with
+# SL_TRACE=DIR a wrapper that logs each call's arguments to DIR/calls-RT.log
+# and execs it (to see what the shim asks of a runtime).
+sl_bin() {
+  local bin=$RUNC
+  [ "$1" = capsa ] && bin=$CAPSA
+  if [ -n "${SL_TRACE:-}" ]; then
+    mkdir -p "$SL_TRACE" "$SL_DIR/bin"
+    printf '#!/bin/sh\necho "$*" >> %q\nexec %q "$@"\n' "$SL_TRACE/calls-$1.log" "$bin" \
+      > "$SL_DIR/bin/$1"
+    chmod 755 "$SL_DIR/bin/$1"
+    bin=$SL_DIR/bin/$1
+  fi
+  echo "$bin"
 }
 
 sl_tally() {
@@ -323,9 +344,6 @@ sl_tally() {
   if [ ${#regress[@]} != 0 ]; then
     echo "passes with runc, fails with capsa:"
     printf '  %s\n' "${regress[@]}"
-    if [ -n "${SL_VERBOSE:-}" ]; then
-      echo "capsa calls:"; sed 's/^/  /' "$SL_DIR/calls-capsa.log"
-    fi
     return 1
   fi
   return 0
