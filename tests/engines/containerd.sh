@@ -82,7 +82,7 @@ t_missing() {
   grep -q '/no/such/program.*no such file or directory' <<< "$out" \
     || { SL_WHY="message: $out"; return 1; }
   c containers rm "$RT-missing" >/dev/null 2>&1
-  [ -z "$(c containers ls -q | grep -x "$RT-missing")" ] || { SL_WHY="container left"; return 1; }
+  ! c containers ls -q | grep -qx "$RT-missing" || { SL_WHY="container left"; return 1; }
 }
 
 t_stdin() {

@@ -62,7 +62,8 @@ drun() { d run --runtime "$RT" --cgroup-parent "/capsa-docker-$RT" "$@"; }
 
 # The client's stderr (its warning that IPv4 forwarding is off, errors) goes
 # here; a failed check shows it.
-ERR() { SL_WHY="$1: $(grep -v 'IPv4 forwarding is disabled' "$SL_DIR/stderr")"; }
+# Returns 1, the failure.
+ERR() { SL_WHY="$1: $(grep -v 'IPv4 forwarding is disabled' "$SL_DIR/stderr")"; return 1; }
 
 state_of() { d inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 
@@ -204,7 +205,7 @@ t_stop_timeout() {
   t0=$(date +%s%N)
   out=$(d stop -t 2 "$RT-stubborn" 2>&1) || { SL_WHY=$out; return 1; }
   t=$((($(date +%s%N) - t0) / 1000000))
-  [ "$t" -ge 1900 ] && [ "$t" -lt 7000 ] || { SL_WHY="took ${t} ms"; return 1; }
+  if [ "$t" -lt 1900 ] || [ "$t" -ge 7000 ]; then SL_WHY="took ${t} ms"; return 1; fi
   sl_expect "exit code" "$(d inspect -f '{{.State.ExitCode}}' "$RT-stubborn")" 137 || return 1
   out=$(d rm "$RT-stubborn" 2>&1) || { SL_WHY=$out; return 1; }
 }

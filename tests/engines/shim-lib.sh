@@ -71,8 +71,8 @@ sl_cgroup_dirs() {
 # thawed first, processes still there killed (the pid namespace is gone, so
 # these are at most exiting), then the directories removed deepest first.
 sl_remove_cgroups() {
-  local d try
-  for try in 1 2 3 4 5 6 7 8 9 10; do
+  local d
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
     for d in $(sl_cgroup_dirs); do
       [ -f "$d/freezer.state" ] && echo THAWED > "$d/freezer.state" 2>/dev/null
       [ -f "$d/cgroup.freeze" ] && echo 0 > "$d/cgroup.freeze" 2>/dev/null
@@ -87,7 +87,7 @@ sl_remove_cgroups() {
 
 sl_main() {
   [ "$(id -u)" = 0 ] || sl_die "needs root"
-  [ -x "$CAPSA" ] && [ -f "$SL_TOP/target/capsa/capsa.jar" ] || sl_die "capsa is not built: make build"
+  [ -f "$SL_TOP/target/capsa/capsa.jar" ] || sl_die "capsa is not built: make build"
   [ -x /bin/busybox ] || sl_die "no /bin/busybox: make busybox"
   sl_need_packages "${SL_PACKAGES[@]}" iproute2
   SL_DIR=$(mktemp -d "/tmp/capsa-$SL_NAME.XXXXXX") || exit 2
@@ -146,7 +146,7 @@ sl_host_cleanup() {
 
 # --- inner part ------------------------------------------------------------
 
-declare -A SL_RESULT
+declare -A SL_RESULT SL_SEEN
 SL_ORDER=()
 SL_WHY=
 
@@ -166,7 +166,7 @@ sl_check() {
   t=$((($(date +%s%N) - t0) / 100000000))
   printf '%-4s %-5s %s (%d.%ds)%s\n' "${SL_RESULT["$rt|$desc"]}" "$rt" "$desc" $((t / 10)) \
     $((t % 10)) "${SL_WHY:+: $SL_WHY}"
-  [[ " ${SL_ORDER[*]} " == *" $desc "* ]] || SL_ORDER+=("$desc")
+  [ -n "${SL_SEEN["$desc"]:-}" ] || { SL_SEEN["$desc"]=1; SL_ORDER+=("$desc"); }
   return 0
 }
 
