@@ -1,7 +1,7 @@
 # capsa: the commands README names.
 #   make          build target/capsa (jar, JNI library with the native stage, AOT cache)
 #   make demo     build, make a busybox bundle and run it
-#   make test     every test: unit tests, then container tests as root
+#   make test     every test: unit tests, container tests as root, the engines
 #   make install  install to $(PREFIX) (default /usr/local): bin/capsa, lib/capsa/
 #   make bench    capsa side by side with runc and crun
 JAVA_HOME := $(shell build/find-jdk)
@@ -29,6 +29,7 @@ demo: build busybox
 test: busybox
 	@if [ "$$(id -u)" != 0 ]; then echo "make test: the container tests need root" >&2; exit 1; fi
 	$(MVN) verify
+	$(MAKE) --no-print-directory test-engines
 
 unit:
 	$(MVN) test
@@ -47,11 +48,20 @@ uninstall:
 bench: build busybox
 	bench/lifecycle.sh
 
-# podman (Debian's) with --runtime capsa and with runc, side by side (root).
+# Each engine (Debian's) runs the same checks with runc and with capsa (root).
 test-podman: build busybox
 	tests/engines/podman.sh
+
+test-containerd: build busybox
+	tests/engines/containerd.sh
+
+test-docker: build busybox
+	tests/engines/docker.sh
+
+test-engines: test-podman test-containerd test-docker
 
 clean:
 	$(MVN) clean
 
-.PHONY: all build busybox demo test unit install uninstall bench clean test-podman
+.PHONY: all build busybox demo test unit install uninstall bench clean test-podman \
+  test-containerd test-docker test-engines

@@ -274,7 +274,9 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
 
     /**
      * blockIO: the blkio controller on v1, io on v2 (weights rescaled from
-     * blkio's 10-1000 to io's 1-10000, as runc does).
+     * blkio's 10-1000 to io's 1-10000, as runc does). A weight of 0 is not set,
+     * as runc writes only non-zero weights: Docker sends {@code "weight": 0}
+     * for every container that names none.
      */
     void blockIO(Resources.BlockIO b) {
       String f = R + "blockIO.";
@@ -282,12 +284,12 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
       if (!v1 && (layout.v2() == null || !layout.v2Controllers().contains("io"))) {
         throw new SpecException(R + "blockIO: the host has no blkio or io cgroup controller");
       }
-      if (b.weight() != null) {
+      if (b.weight() != null && b.weight() != 0) {
         writes.add(v1
             ? new Write(f + "weight", "blkio", "blkio.weight", Integer.toString(b.weight()))
             : new Write(f + "weight", "io", "io.weight", "default " + ioWeight(b.weight())));
       }
-      if (b.leafWeight() != null) {
+      if (b.leafWeight() != null && b.leafWeight() != 0) {
         if (!v1) {
           throw new SpecException(f + "leafWeight: cgroup v2 has no leaf weight");
         }
@@ -298,12 +300,12 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
         Resources.WeightDevice d = b.weightDevice().get(i);
         String dev = d.major() + ":" + d.minor();
         String fi = f + "weightDevice[" + i + "]";
-        if (d.weight() != null) {
+        if (d.weight() != null && d.weight() != 0) {
           writes.add(v1
               ? new Write(fi + ".weight", "blkio", "blkio.weight_device", dev + " " + d.weight())
               : new Write(fi + ".weight", "io", "io.weight", dev + " " + ioWeight(d.weight())));
         }
-        if (d.leafWeight() != null) {
+        if (d.leafWeight() != null && d.leafWeight() != 0) {
           if (!v1) {
             throw new SpecException(fi + ".leafWeight: cgroup v2 has no leaf weight");
           }

@@ -42,13 +42,22 @@ public final class Errno {
     };
   }
 
-  /** {@code EPERM (Operation not permitted)}. */
+  /**
+   * {@code EPERM (operation not permitted)}: strerror's text with a small
+   * first letter, as Go (so runc) words errno values. Engines match these
+   * words in the runtime's error: Docker's client exits 127 for "no such file
+   * or directory" and 126 for "permission denied", case-sensitively.
+   */
   public static String describe(int errno) {
     String text;
     try {
       text = Native.strerror(errno);
     } catch (UnsatisfiedLinkError e) {
       return name(errno);
+    }
+    if (!text.isEmpty() && Character.isUpperCase(text.charAt(0))
+        && (text.length() == 1 || !Character.isUpperCase(text.charAt(1)))) {
+      text = Character.toLowerCase(text.charAt(0)) + text.substring(1);
     }
     return name(errno) + " (" + text + ")";
   }

@@ -322,6 +322,16 @@ class ResourcePlanTest {
   }
 
   @Test
+  void blockIoZeroWeightsAreNotSet() {
+    // runc writes only non-zero weights; Docker sends "weight": 0 for every container.
+    for (Layout l : List.of(V1, V2, HYBRID)) {
+      assertEquals(List.of(), writes(l, "{'blockIO': {'weight': 0}}"), l.toString());
+    }
+    assertEquals(List.of(), writes(V1, "{'blockIO': {'weight': 0, 'leafWeight': 0,"
+        + " 'weightDevice': [{'major': 8, 'minor': 0, 'weight': 0, 'leafWeight': 0}]}}"));
+  }
+
+  @Test
   void blockIoV1LeafWeights() {
     assertEquals(List.of(
         w("blockIO.weight", "blkio", "blkio.weight", "10"),
