@@ -289,18 +289,7 @@ public final class SetupCompiler {
     // it takes the container's personality and memory policy afresh (runc's setns init).
     ProcessAttributes.compile(process, spec.linux(), program);
     rlimits(process);
-    Linux linux = spec.linux();
-    Op seccomp = linux == null || linux.seccomp() == null ? null : seccomp(linux.seccomp());
-    if (seccomp != null && !process.noNewPrivileges()) {
-      program.add("linux.seccomp", seccomp);
-    }
-    credentials(process);
-    if (process.user() != null && process.user().umask() != null) {
-      program.add("process.user.umask", new Op.Umask(process.user().umask()));
-    }
-    if (process.noNewPrivileges()) {
-      program.add("process.noNewPrivileges", new Op.NoNewPrivs());
-    }
+    Op seccomp = credentials(process, spec.linux());
     if (process.execCPUAffinity() != null && process.execCPUAffinity().finalCpus() != null
         && !process.execCPUAffinity().finalCpus().isEmpty()) {
       program.add("process.execCPUAffinity.final", new Op.Affinity(
@@ -310,7 +299,7 @@ public final class SetupCompiler {
     List<String> env = new ArrayList<>(process.env() == null ? List.of() : process.env());
     env.addAll(request.extraEnv());
     program.add("process.args", new Op.FindExec(process.args().get(0), pathOf(env)));
-    if (seccomp != null && process.noNewPrivileges()) {
+    if (seccomp != null) {
       program.add("linux.seccomp", seccomp);
     }
     program.add("process.args", new Op.Exec(process.args(), env));
@@ -402,26 +391,14 @@ public final class SetupCompiler {
     ProcessAttributes.compile(process, linux, program);
     rlimits(process);
     program.add("process.cwd", new Op.Chdir(process.cwd()));
-    // Without no_new_privs, loading seccomp needs CAP_SYS_ADMIN: load it while
-    // we still have it, before the credentials change (runc's order).
-    Op seccomp = linux == null || linux.seccomp() == null ? null : seccomp(linux.seccomp());
-    if (seccomp != null && !process.noNewPrivileges()) {
-      program.add("linux.seccomp", seccomp);
-    }
-    credentials(process);
-    if (process.user() != null && process.user().umask() != null) {
-      program.add("process.user.umask", new Op.Umask(process.user().umask()));
-    }
-    if (process.noNewPrivileges()) {
-      program.add("process.noNewPrivileges", new Op.NoNewPrivs());
-    }
+    Op seccomp = credentials(process, linux);
     List<String> env = new ArrayList<>(process.env() == null ? List.of() : process.env());
     env.addAll(request.extraEnv());
     List<String> args = process.args();
     program.add("process.args", new Op.FindExec(args.get(0), pathOf(env)));
     // As late as possible, so that few syscalls run under the filter: those
     // of the gate, and execve.
-    if (seccomp != null && process.noNewPrivileges()) {
+    if (seccomp != null) {
       program.add("linux.seccomp", seccomp);
     }
     program.add("(start)", new Op.WaitGate());
@@ -1042,6 +1019,30 @@ public final class SetupCompiler {
       }
       program.add(field, new Op.SetRlimit(resource, r.soft(), r.hard()));
     }
+  }
+
+  /**
+   * The seccomp filter, the credentials, umask and no_new_privs, in that
+   * order. Without no_new_privs loading seccomp needs CAP_SYS_ADMIN, so it is
+   * loaded while we still have it, before the credentials change (runc's
+   * order); with it, the caller loads the returned filter as late as it can.
+   *
+   * @return the filter still to load (no_new_privs), else null
+   */
+  private Op credentials(Spec.Process process, Linux linux) {
+    Op seccomp = linux == null || linux.seccomp() == null ? null : seccomp(linux.seccomp());
+    if (seccomp != null && !process.noNewPrivileges()) {
+      program.add("linux.seccomp", seccomp);
+      seccomp = null;
+    }
+    credentials(process);
+    if (process.user() != null && process.user().umask() != null) {
+      program.add("process.user.umask", new Op.Umask(process.user().umask()));
+    }
+    if (process.noNewPrivileges()) {
+      program.add("process.noNewPrivileges", new Op.NoNewPrivs());
+    }
+    return seccomp;
   }
 
   private void credentials(Spec.Process process) {
