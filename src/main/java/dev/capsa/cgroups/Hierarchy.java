@@ -123,4 +123,18 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
   public String name() {
     return mountPoint.substring(mountPoint.lastIndexOf('/') + 1);
   }
+
+  // equals and hashCode written out: a record's generated ones bootstrap
+  // through invokedynamic (ObjectMethods) on first use, which costs every
+  // command that keys a map by hierarchy several milliseconds of start-up.
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Hierarchy h && v2 == h.v2 && mountPoint.equals(h.mountPoint)
+        && options.equals(h.options) && cgroup.equals(h.cgroup);
+  }
+
+  @Override
+  public int hashCode() {
+    return mountPoint.hashCode();
+  }
 }

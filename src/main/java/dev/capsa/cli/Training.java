@@ -95,7 +95,60 @@ final class Training {
     ProcStat.read((int) ProcessHandle.current().pid());
 
     lifecycle(dir, sink, bundle);
+    containers(dir, sink);
     return 0;
+  }
+
+  /**
+   * Where the build runs as root and Debian's busybox-static is installed (as
+   * for {@code make test}, {@code make demo} and {@code make bench}): real
+   * containers through every command, so the cache also holds what only a
+   * real create, start, exec and delete load and link (the stage session,
+   * signals, cgroups, the state files). A busybox-only rootfs, a scratch
+   * --root, and everything deleted at the end; elsewhere this is skipped.
+   */
+  private static void containers(Path dir, PrintStream sink) throws IOException {
+    Path busybox = Path.of("/bin/busybox");
+    if (Native.geteuid() != 0 || !Files.isExecutable(busybox)) {
+      return;
+    }
+    Path bundle = dir.resolve("container");
+    Path bin = Files.createDirectories(bundle.resolve("rootfs/bin"));
+    Files.copy(busybox, bin.resolve("busybox"));
+    bin.resolve("busybox").toFile().setExecutable(true);
+    Map<String, Object> tree = DefaultSpec.standard();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> process = (Map<String, Object>) tree.get("process");
+    process.put("terminal", false);
+    process.put("args", List.of("/bin/busybox", "sleep", "30"));
+    Files.writeString(bundle.resolve("config.json"), Json.write(tree));
+    String r = dir.resolve("containers").toString();
+    String id = "capsa-train-" + ProcessHandle.current().pid();
+    String b = bundle.toString();
+    PrintStream err = System.err;
+    System.setErr(sink);
+    dev.capsa.log.Log.redirectStderr(sink);
+    try {
+      Main.run(List.of("--root", r, "create", "--bundle", b, "--pid-file",
+          dir.resolve("pid").toString(), id), sink);
+      Main.run(List.of("--root", r, "state", id), sink);
+      Main.run(List.of("--root", r, "start", id), sink);
+      Main.run(List.of("--root", r, "exec", id, "/bin/busybox", "true"), sink);
+      Main.run(List.of("--root", r, "ps", "--format", "json", id), sink);
+      Main.run(List.of("--root", r, "events", "--stats", id), sink);
+      Main.run(List.of("--root", r, "update", "--pids-limit", "100", id), sink);
+      Main.run(List.of("--root", r, "pause", id), sink);
+      Main.run(List.of("--root", r, "resume", id), sink);
+      Main.run(List.of("--root", r, "kill", id, "KILL"), sink);
+      Main.run(List.of("--root", r, "delete", "--force", id), sink);
+      process.put("args", List.of("/bin/busybox", "true"));
+      Files.writeString(bundle.resolve("config.json"), Json.write(tree));
+      Main.run(List.of("--root", r, "run", "--bundle", b, id), sink);
+    } finally {
+      Main.run(List.of("--root", r, "delete", "--force", id), sink);
+      System.setErr(err);
+      dev.capsa.log.Log.redirectStderr(err);
+    }
   }
 
   /** state, list, kill and delete on a stopped container in a scratch root. */

@@ -1,6 +1,5 @@
 package dev.capsa.spec;
 
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,13 +36,17 @@ final class Tree {
 
   /** An integer; a uint64 above Long.MAX_VALUE keeps its 64 bits (reads negative). */
   static Long integer(Map<String, Object> map, String key) {
+    // instanceof, not a pattern switch: that bootstraps through invokedynamic
+    // (SwitchBootstraps) in every JVM that reads a config, and the AOT cache
+    // does not keep it. A BigInteger's longValue() is its low 64 bits.
     Object v = map.get(key);
-    return switch (v) {
-      case null -> null;
-      case BigInteger b -> b.longValue();
-      case Number n -> n.longValue();
-      default -> throw new IllegalArgumentException(key + ": not an integer");
-    };
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Number n) {
+      return n.longValue();
+    }
+    throw new IllegalArgumentException(key + ": not an integer");
   }
 
   static long integer(Map<String, Object> map, String key, long absent) {
