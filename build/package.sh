@@ -23,6 +23,7 @@ rm -f "$dest/capsa.aot"
 train=$(mktemp -d)
 trap 'rm -rf "$train"' EXIT
 "$java_home/bin/java" -XX:AOTCacheOutput="$dest/capsa.aot" -Xlog:aot=warning,cds=warning \
+  -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 \
   -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED \
   -Dcapsa.home="$dest" -cp "$dest/capsa.jar" dev.capsa.cli.Main __train "$train" \
   >/dev/null 2>"$train.log" || { cat "$train.log" >&2; exit 1; }
