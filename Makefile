@@ -29,6 +29,7 @@ demo: build busybox
 test: busybox
 	@if [ "$$(id -u)" != 0 ]; then echo "make test: the container tests need root" >&2; exit 1; fi
 	$(MVN) verify
+	@tests/summary
 	$(MAKE) --no-print-directory test-engines
 
 unit:
