@@ -70,11 +70,12 @@ eq() { # eq WHAT EXPECTED ACTUAL
 }
 contains() { # contains WHAT NEEDLE HAYSTACK
   case $3 in *"$2"*) return 0 ;; esac
-  bad "$1: \"$2\" not in: $(printf %s "$3" | head -c 1500)"
+  bad "$1: \"$2\" not in: $(printf %s "$3" | head -c 1500 | tr '\n' '|')"
   return 1
 }
 lacks() { # lacks WHAT NEEDLE HAYSTACK
-  case $3 in *"$2"*) bad "$1: \"$2\" is in: $(printf %s "$3" | head -c 1500)"; return 1 ;; esac
+  case $3 in *"$2"*) bad "$1: \"$2\" is in: $(printf %s "$3" | head -c 1500 | tr '\n' '|')"
+    return 1 ;; esac
   return 0
 }
 isdir() { [ -d "$2" ] || { bad "$1: $2 is not there"; return 1; }; }
