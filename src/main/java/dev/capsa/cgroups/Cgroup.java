@@ -38,7 +38,8 @@ public final class Cgroup {
   /**
    * The cgroup for {@code cgroupsPath} (config-linux.md "Cgroups Path"): an
    * absolute path is taken from each hierarchy's root; a relative one from the
-   * runtime's own cgroup there; without one, {@code /<id>} as runc does.
+   * runtime's own cgroup there (its parent on a pure v2 host, see
+   * {@link #relativeBase}); without one, {@code /<id>} as runc does.
    */
   public static Cgroup of(Layout layout, String cgroupsPath, String id) {
     String path = cgroupsPath == null || cgroupsPath.isEmpty() ? "/" + id : cgroupsPath;
@@ -51,13 +52,29 @@ public final class Cgroup {
     }
     Map<Hierarchy, Path> dirs = new LinkedHashMap<>();
     for (Hierarchy h : layout.hierarchies()) {
-      String base = path.startsWith("/") ? "" : h.cgroup();
+      String base = path.startsWith("/") ? "" : relativeBase(layout, h);
       dirs.put(h, Path.of(h.mountPoint(), base, path).normalize());
     }
     if (dirs.isEmpty()) {
       throw new SpecException("linux.cgroupsPath: the host has no cgroup hierarchy mounted");
     }
     return new Cgroup(layout, dirs);
+  }
+
+  /**
+   * Where a relative cgroupsPath starts in a hierarchy: the runtime's own
+   * cgroup, except on a pure v2 host. There that cgroup holds processes (the
+   * runtime's own), and a v2 cgroup with processes cannot enable controllers
+   * for its children (EBUSY), so runc's fs2 (defaultDirPath) starts from its
+   * parent, and so does capsa.
+   */
+  static String relativeBase(Layout layout, Hierarchy h) {
+    String own = h.cgroup();
+    if (layout.kind() != Layout.Kind.V2 || own.equals("/")) {
+      return own;
+    }
+    int slash = own.lastIndexOf('/');
+    return slash <= 0 ? "/" : own.substring(0, slash);
   }
 
   /** The cgroup's directories, as kept in the container's state. */

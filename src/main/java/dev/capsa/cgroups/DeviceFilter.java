@@ -91,7 +91,8 @@ public final class DeviceFilter {
         && (e.minor() == null || e.minor() < 0 || e.minor() == minor);
   }
 
-  // bpf_cgroup_dev_ctx.access_type: access in the low 16 bits, type in the high 16.
+  // bpf_cgroup_dev_ctx.access_type: the kernel sets (access << 16) | type, so the type is in
+  // the low 16 bits and the access in the high 16 (BPF_DEVCG_ACC_* << 16 | BPF_DEVCG_DEV_*).
   private static final int ACC_MKNOD = 1;
   private static final int ACC_READ = 2;
   private static final int ACC_WRITE = 4;
@@ -113,8 +114,8 @@ public final class DeviceFilter {
     Asm a = new Asm();
     a.ldxw(2, 1, 0);          // r2 = ctx->access_type
     a.mov64(3, 2);            // r3 = r2
-    a.and32(3, 0xffff);       // r3 = access
-    a.rsh32(2, 16);           // r2 = type
+    a.rsh32(3, 16);           // r3 = access
+    a.and32(2, 0xffff);       // r2 = type
     a.ldxw(4, 1, 4);          // r4 = ctx->major
     a.ldxw(5, 1, 8);          // r5 = ctx->minor
     // The latest exception first: the first match returns.

@@ -155,7 +155,7 @@ class DeviceFilterTest {
   static long run(byte[] prog, int type, int access, long major, long minor) {
     assertEquals(0, prog.length % 8, "whole instructions");
     int n = prog.length / 8;
-    int[] ctx = {(type << 16) | access, (int) major, (int) minor};
+    int[] ctx = {(access << 16) | type, (int) major, (int) minor}; // as the kernel sets it
     long[] r = new long[11];
     boolean[] set = new boolean[11];
     r[1] = CTX;
