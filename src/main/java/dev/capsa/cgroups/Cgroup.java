@@ -412,25 +412,40 @@ public final class Cgroup {
     }
   }
 
-  /** True when the cgroup is frozen. */
-  public boolean frozen() {
+  /**
+   * True when the cgroup in these directories (as create recorded them) is
+   * frozen: the v1 freezer where there is one, else cgroup v2's. Reads the
+   * files directly, without the host's layout (which costs every status
+   * check a parse of mountinfo).
+   */
+  public static boolean frozen(List<String> directories) {
     try {
-      Hierarchy f = layout.v1("freezer");
-      if (f != null) {
-        return FileIo.read(dirs.get(f).resolve("freezer.state")).trim().equals("FROZEN");
+      for (String d : directories) {
+        Path state = Path.of(d, "freezer.state");
+        if (Files.exists(state)) {
+          return FileIo.read(state).trim().equals("FROZEN");
+        }
       }
-      Path v2 = v2Dir();
-      if (v2 != null && Files.exists(v2.resolve("cgroup.events"))) {
-        for (String line : FileIo.read(v2.resolve("cgroup.events")).split("\n")) {
-          if (line.equals("frozen 1")) {
-            return true;
+      for (String d : directories) {
+        Path events = Path.of(d, "cgroup.events");
+        if (Files.exists(events)) {
+          for (String line : FileIo.read(events).split("\n")) {
+            if (line.equals("frozen 1")) {
+              return true;
+            }
           }
+          return false;
         }
       }
     } catch (IOException e) {
-      // No cgroup: not frozen.
+      // Gone: not frozen.
     }
     return false;
+  }
+
+  /** True when the cgroup is frozen. */
+  public boolean frozen() {
+    return frozen(directories());
   }
 
   /**

@@ -184,7 +184,7 @@ public final class Container {
     if (!alive(s)) {
       return Status.STOPPED;
     }
-    if (!s.cgroup().isEmpty() && cgroup(s).frozen()) {
+    if (!s.cgroup().isEmpty() && Cgroup.frozen(s.cgroup())) {
       return Status.PAUSED;
     }
     return Files.exists(fifo()) ? Status.CREATED : Status.RUNNING;

@@ -38,6 +38,9 @@ final class HookRunner {
    * @throws ContainerException naming {@code hooks.kind[i]} when one fails
    */
   static void run(String kind, List<Hooks.Hook> hooks, String state, int containerPid) {
+    if (hooks.isEmpty()) {
+      return;
+    }
     Set<String> join = containerPid > 0 ? namespacesToJoin(containerPid) : Set.of();
     for (int i = 0; i < hooks.size(); i++) {
       String field = "hooks." + kind + "[" + i + "]";

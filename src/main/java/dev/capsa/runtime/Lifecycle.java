@@ -33,13 +33,15 @@ public final class Lifecycle {
             + status.json() + ", not created");
       }
       Hooks hooks = c.hooks();
-      try {
-        // In the container's namespaces, before the user's program runs.
-        HookRunner.run("startContainer", hooks.startContainer(),
-            Creator.hookState(s, Status.CREATED, Creator.pidInContainer(s.pid())), s.pid());
-      } catch (ContainerException e) {
-        destroyAfterFailedHook(c, s, hooks);
-        throw e;
+      if (!hooks.startContainer().isEmpty()) {
+        try {
+          // In the container's namespaces, before the user's program runs.
+          HookRunner.run("startContainer", hooks.startContainer(),
+              Creator.hookState(s, Status.CREATED, Creator.pidInContainer(s.pid())), s.pid());
+        } catch (ContainerException e) {
+          destroyAfterFailedHook(c, s, hooks);
+          throw e;
+        }
       }
       try {
         Native.releaseGate(c.fifo().toString());
@@ -56,12 +58,14 @@ public final class Lifecycle {
         throw new ContainerException("removing " + c.fifo() + ": " + e, e);
       }
       c.save(s.withStatus(Status.RUNNING));
-      try {
-        HookRunner.run("poststart", hooks.poststart(),
-            Creator.hookState(s, Status.RUNNING, s.pid()), 0);
-      } catch (ContainerException e) {
-        destroyAfterFailedHook(c, s, hooks);
-        throw e;
+      if (!hooks.poststart().isEmpty()) {
+        try {
+          HookRunner.run("poststart", hooks.poststart(),
+              Creator.hookState(s, Status.RUNNING, s.pid()), 0);
+        } catch (ContainerException e) {
+          destroyAfterFailedHook(c, s, hooks);
+          throw e;
+        }
       }
     }
   }
