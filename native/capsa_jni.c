@@ -1210,27 +1210,47 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_lock(JNIEnv *env, jclass cls,
 JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_bpfLoadDeviceFilter(JNIEnv *env, jclass cls, jbyteArray prog)
 {
 	union bpf_attr attr;
-	char log[4096];
+	static char log[65536];
 	jsize len = (*env)->GetArrayLength(env, prog);
 	jbyte *insns = (*env)->GetByteArrayElements(env, prog, NULL);
-	int fd;
+	const char *why = NULL;
+	int fd, err;
 
 	(void)cls;
 	if (!insns)
 		return -1;
 	memset(&attr, 0, sizeof attr);
-	log[0] = '\0';
 	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	attr.insn_cnt = (uint32_t)len / sizeof(struct bpf_insn);
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
-	attr.log_buf = (uint64_t)(uintptr_t)log;
-	attr.log_size = sizeof log;
-	attr.log_level = 1;
+	/*
+	 * Without a verifier log first: with one, the kernel fails a load
+	 * whose log does not fit the buffer (ENOSPC), and a long rule list
+	 * logs a line per instruction. The log is only wanted to explain a
+	 * refusal, so a failed load is retried with it.
+	 */
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+	err = errno;
+	if (fd < 0 && err != ENOSPC) {
+		log[0] = '\0';
+		attr.log_buf = (uint64_t)(uintptr_t)log;
+		attr.log_size = sizeof log;
+		attr.log_level = 1;
+		if (syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr) < 0 && log[0]) {
+			/* The verifier's verdict is its last line. */
+			size_t n = strlen(log);
+			char *last;
+
+			while (n > 0 && log[n - 1] == '\n')
+				log[--n] = '\0';
+			last = strrchr(log, '\n');
+			why = last ? last + 1 : log;
+		}
+	}
 	(*env)->ReleaseByteArrayElements(env, prog, insns, JNI_ABORT);
 	if (fd < 0)
-		return throw_errno(env, "bpf BPF_PROG_LOAD", log[0] ? log : NULL, errno);
+		return throw_errno(env, "bpf BPF_PROG_LOAD", why, err);
 	return fd;
 }
 
