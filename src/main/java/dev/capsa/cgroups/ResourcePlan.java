@@ -57,6 +57,15 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
   public static final Resources.DeviceRule DENY_ALL_DEVICES =
       new Resources.DeviceRule(false, "a", null, null, "rwm");
 
+  /** The device rules a new container's cgroup gets: deny-all, the config's, the defaults. */
+  static List<Resources.DeviceRule> createDevices(List<Resources.DeviceRule> rules) {
+    List<Resources.DeviceRule> all = new ArrayList<>();
+    all.add(DENY_ALL_DEVICES);
+    all.addAll(rules);
+    all.addAll(DEFAULT_DEVICES);
+    return all;
+  }
+
   private static Resources.DeviceRule rule(String type, long major, long minor) {
     return new Resources.DeviceRule(true, type, major, minor, "rwm");
   }
@@ -366,14 +375,7 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
       for (int i = 0; i < rules.size(); i++) {
         check(rules.get(i), R + "devices[" + i + "]");
       }
-      List<Resources.DeviceRule> all = new ArrayList<>();
-      if (!update) {
-        all.add(DENY_ALL_DEVICES);
-      }
-      all.addAll(rules);
-      if (!update) {
-        all.addAll(DEFAULT_DEVICES);
-      }
+      List<Resources.DeviceRule> all = update ? List.copyOf(rules) : createDevices(rules);
       if (layout.v1("devices") == null) {
         if (layout.v2() == null) {
           throw new SpecException(R + "devices: the host has no devices cgroup controller");

@@ -47,7 +47,7 @@ final class CreateCommand implements Command {
 
   @Override
   public int run(Globals g, Args a, PrintStream out) {
-    Creator.create(g.store(), a.id(name()), options(a, false, false));
+    Creator.create(g.store(), a.id(name()), options(a, false, false, g.systemdCgroup()));
     return 0;
   }
 
@@ -56,7 +56,8 @@ final class CreateCommand implements Command {
    * with LISTEN_FDS set for this process, those fds go to the container too,
    * after the --preserve-fds ones, and it gets LISTEN_FDS and LISTEN_PID=1 (runc).
    */
-  static CreateOptions options(Args a, boolean reap, boolean foregroundTerminal) {
+  static CreateOptions options(Args a, boolean reap, boolean foregroundTerminal,
+      boolean systemdCgroup) {
     String pidFile = a.value("pid-file");
     int preserve = a.integer("preserve-fds", 0);
     if (preserve < 0) {
@@ -82,7 +83,8 @@ final class CreateCommand implements Command {
         preserve,
         reap,
         foregroundTerminal && socket == null,
-        List.copyOf(env));
+        List.copyOf(env),
+        systemdCgroup);
   }
 
   /**

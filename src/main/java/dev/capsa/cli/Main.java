@@ -105,9 +105,6 @@ public final class Main {
         throw new UsageException("--log-format: \"" + format + "\" is not text or json");
       }
       Log.configure(global.value("log"), format.equals("json"), global.flag("debug"));
-      if (global.flag("systemd-cgroup")) {
-        throw new UsageException("--systemd-cgroup: " + SystemdCgroup.unavailable());
-      }
       Globals g = new Globals(global.value("root", StateStore.DEFAULT_ROOT), global.value("log"),
           format, global.flag("debug"), global.flag("systemd-cgroup"));
       Log.debug("capsa " + String.join(" ", argv));

@@ -55,7 +55,7 @@ final class RunCommand implements Command {
       Native.setChildSubreaper();
     }
     Creator.Created created =
-        Creator.create(g.store(), id, CreateCommand.options(a, !detach, !detach));
+        Creator.create(g.store(), id, CreateCommand.options(a, !detach, !detach, g.systemdCgroup()));
     int pid = created.container().load().pid();
     int master = created.ptyMaster();
     TerminalBridge terminal = master >= 0 ? new TerminalBridge(master) : null;

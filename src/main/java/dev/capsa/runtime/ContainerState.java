@@ -19,6 +19,8 @@ import java.util.Map;
  * @param rootfs the container's root filesystem on the host
  * @param cgroup the container's cgroup directories, one per hierarchy
  * @param cgroupOwned create made the cgroup (delete removes it); false when it joined one
+ * @param systemdUnit the transient scope systemd made for the cgroup ({@code --systemd-cgroup}),
+ *     or null
  */
 public record ContainerState(
     String id,
@@ -31,28 +33,29 @@ public record ContainerState(
     String created,
     Map<String, String> annotations,
     List<String> cgroup,
-    boolean cgroupOwned) {
+    boolean cgroupOwned,
+    String systemdUnit) {
 
   /** A container without a cgroup recorded. */
   public ContainerState(String id, Status status, int pid, long pidStartTime, int creator,
       String bundle, String rootfs, String created, Map<String, String> annotations) {
     this(id, status, pid, pidStartTime, creator, bundle, rootfs, created, annotations, List.of(),
-        false);
+        false, null);
   }
 
   public ContainerState withStatus(Status s) {
     return new ContainerState(id, s, pid, pidStartTime, creator, bundle, rootfs, created, annotations,
-        cgroup, cgroupOwned);
+        cgroup, cgroupOwned, systemdUnit);
   }
 
   public ContainerState withPid(int p, long startTime) {
     return new ContainerState(id, status, p, startTime, creator, bundle, rootfs, created, annotations,
-        cgroup, cgroupOwned);
+        cgroup, cgroupOwned, systemdUnit);
   }
 
-  public ContainerState withCgroup(List<String> dirs, boolean owned) {
+  public ContainerState withCgroup(List<String> dirs, boolean owned, String unit) {
     return new ContainerState(id, status, pid, pidStartTime, creator, bundle, rootfs, created,
-        annotations, List.copyOf(dirs), owned);
+        annotations, List.copyOf(dirs), owned, unit);
   }
 
   /** The persisted form. */
@@ -72,6 +75,9 @@ public record ContainerState(
     m.put("capsa.creator", creator);
     m.put("capsa.cgroup", cgroup);
     m.put("capsa.cgroupOwned", cgroupOwned);
+    if (systemdUnit != null) {
+      m.put("capsa.systemdUnit", systemdUnit);
+    }
     return Json.writePretty(m);
   }
 
@@ -90,7 +96,8 @@ public record ContainerState(
         (String) m.get("created"),
         (Map<String, String>) m.get("annotations"),
         m.get("capsa.cgroup") == null ? List.of() : (List<String>) m.get("capsa.cgroup"),
-        Boolean.TRUE.equals(m.get("capsa.cgroupOwned")));
+        Boolean.TRUE.equals(m.get("capsa.cgroupOwned")),
+        (String) m.get("capsa.systemdUnit"));
   }
 
   /**

@@ -14,14 +14,15 @@ import java.util.List;
  * @param reap the caller waits for the container process (run): it becomes our child
  * @param foregroundTerminal capsa run holds the container's terminal itself (no console socket)
  * @param extraEnv variables added to process.env (LISTEN_FDS, LISTEN_PID)
+ * @param systemdCgroup --systemd-cgroup: the cgroup is a transient scope systemd makes
  */
 public record CreateOptions(
     Path bundle, Path pidFile, String consoleSocket, boolean noPivot, int preserveFds, boolean reap,
-    boolean foregroundTerminal, List<String> extraEnv) {
+    boolean foregroundTerminal, List<String> extraEnv, boolean systemdCgroup) {
 
   /** Without a terminal of capsa's own or extra environment. */
   public CreateOptions(Path bundle, Path pidFile, String consoleSocket, boolean noPivot,
       int preserveFds, boolean reap) {
-    this(bundle, pidFile, consoleSocket, noPivot, preserveFds, reap, false, List.of());
+    this(bundle, pidFile, consoleSocket, noPivot, preserveFds, reap, false, List.of(), false);
   }
 }

@@ -3,6 +3,7 @@ package dev.capsa.runtime;
 import dev.capsa.cgroups.Cgroup;
 import dev.capsa.cgroups.Layout;
 import dev.capsa.cgroups.ResourcePlan;
+import dev.capsa.cgroups.SystemdScope;
 import dev.capsa.json.Json;
 import dev.capsa.linux.Errno;
 import dev.capsa.linux.FileIo;
@@ -66,6 +67,8 @@ public final class Creator {
   private int consoleStage = -1;
   private boolean hooksRan;
   private Cgroup cgroup;
+  /** The transient scope of --systemd-cgroup, or null (cgroupfs). */
+  private SystemdScope scope;
   private ResourcePlan resources;
   private boolean cgroupOwned;
   private volatile boolean finished;
@@ -99,7 +102,16 @@ public final class Creator {
       SetupCompiler.Host host = SetupCompiler.Host.current();
       Layout layout = Layout.of(host.cgroups());
       Linux linux = spec.linux();
-      cgroup = Cgroup.of(layout, linux == null ? null : linux.cgroupsPath(), id);
+      String cgroupsPath = linux == null ? null : linux.cgroupsPath();
+      if (options.systemdCgroup()) {
+        String why = SystemdScope.unavailable();
+        if (why != null) {
+          throw new ContainerException("--systemd-cgroup: " + why);
+        }
+        scope = SystemdScope.of(cgroupsPath, id);
+        cgroupsPath = scope.cgroupPath();
+      }
+      cgroup = Cgroup.of(layout, cgroupsPath, id);
       resources = ResourcePlan.of(
           linux == null || linux.resources() == null ? Resources.NONE : linux.resources(), layout,
           false);
@@ -170,9 +182,14 @@ public final class Creator {
   /**
    * The container's cgroup, made (or joined, when it exists: config-linux.md
    * asks for an error when it is not empty or frozen) and limited before any
-   * process is in it.
+   * process is in it. A systemd scope cannot exist without a process: it is
+   * made when the stage stops for it ({@link #enterCgroup}).
    */
   private ContainerState makeCgroup(ContainerState state) {
+    if (scope != null) {
+      cgroupOwned = true;
+      return state.withCgroup(cgroup.directories(), true, scope.unit());
+    }
     boolean existed = cgroup.exists();
     if (existed) {
       if (!cgroup.pids().isEmpty()) {
@@ -185,7 +202,7 @@ public final class Creator {
       }
     }
     cgroupOwned = !existed;
-    state = state.withCgroup(cgroup.directories(), cgroupOwned);
+    state = state.withCgroup(cgroup.directories(), cgroupOwned, null);
     try {
       cgroup.create();
       cgroup.apply(resources);
@@ -201,6 +218,9 @@ public final class Creator {
 
   private void destroyCgroupQuietly() {
     try {
+      if (scope != null) {
+        SystemdScope.stop(scope.unit());
+      }
       cgroup.destroy();
     } catch (RuntimeException e) {
       Log.warn("removing the cgroup of " + id + ": " + e.getMessage());
@@ -321,11 +341,28 @@ public final class Creator {
     Log.debug("container " + id + ": process " + pid);
   }
 
+  /**
+   * Moves the stage into the container's cgroup before it forks the
+   * container process. With systemd, the scope is made with the stage in it,
+   * then the hierarchies systemd does not manage get their directories and
+   * every one gets the resources: the stage is still waiting, so no
+   * container code runs before the limits.
+   */
+  private void enterCgroup(int stagePid) {
+    if (scope != null) {
+      scope.start(stagePid, id, spec.linux() == null || spec.linux().resources() == null
+          ? Resources.NONE : spec.linux().resources(), cgroup.layout());
+      cgroup.create();
+      cgroup.apply(resources);
+    }
+    cgroup.enter(stagePid);
+  }
+
   /** Where the stage stops for Java (SetupCompiler.SYNC_*). */
   private void sync(int tag, ContainerState state) {
     Linux l = spec.linux();
     switch (tag) {
-      case SetupCompiler.SYNC_CGROUP -> cgroup.enter(session.stagePid());
+      case SetupCompiler.SYNC_CGROUP -> enterCgroup(session.stagePid());
       case SetupCompiler.SYNC_USERNS -> {
         IdMaps.write(session.stagePid(), l.uidMappings(), l.gidMappings(), "linux.uidMappings");
         sendIdmappedTrees();

@@ -1,6 +1,7 @@
 package dev.capsa.runtime;
 
 import dev.capsa.cgroups.Cgroup;
+import dev.capsa.cgroups.SystemdScope;
 import dev.capsa.linux.Errno;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.Signals;
@@ -95,6 +96,9 @@ public final class Lifecycle {
       }
       if (s.cgroupOwned()) {
         try {
+          if (s.systemdUnit() != null) {
+            SystemdScope.stop(s.systemdUnit());
+          }
           cg.destroy();
         } catch (RuntimeException e) {
           throw new ContainerException("cannot delete container \"" + c.id() + "\": "
@@ -395,6 +399,9 @@ public final class Lifecycle {
         }
       }
       try {
+        if (s.systemdUnit() != null) {
+          SystemdScope.setProperties(s.systemdUnit(), r, cg.layout());
+        }
         cg.apply(dev.capsa.cgroups.ResourcePlan.of(r, cg.layout(), true));
       } catch (dev.capsa.spec.SpecException e) {
         throw new ContainerException(e.getMessage());

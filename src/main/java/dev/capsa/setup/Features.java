@@ -35,7 +35,7 @@ public final class Features {
     Map<String, Object> linux = new LinkedHashMap<>();
     linux.put("namespaces", NAMESPACES);
     linux.put("capabilities", Capabilities.NAMES);
-    linux.put("cgroup", flags("v1", true, "v2", true, "systemd", false, "systemdUser", false,
+    linux.put("cgroup", flags("v1", true, "v2", true, "systemd", true, "systemdUser", false,
         "rdma", true));
     Map<String, Object> seccomp = new LinkedHashMap<>();
     seccomp.put("enabled", true);

@@ -552,8 +552,7 @@ class CgroupsIT {
 
   @Test
   void systemdCgroupDriverIsRefusedWhereSystemdIsNotPid1() throws IOException {
-    assumeTrue(!Files.readString(Path.of("/proc/1/comm")).strip().equals("systemd"),
-        "systemd is PID 1 here");
+    assumeTrue(!Files.isDirectory(Path.of("/run/systemd/system")), "systemd is PID 1 here");
     h.args("true");
     String id = h.newId();
     Harness.Result r = h.capsa("--systemd-cgroup", "run", "--bundle", h.bundle().toString(), id)

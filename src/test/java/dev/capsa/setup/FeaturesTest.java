@@ -284,10 +284,10 @@ class FeaturesTest {
   // ---------------------------------------------------------------- cgroups
 
   @Test
-  void cgroupsOfBothVersionsAndRdmaAreClaimedButNotSystemd() {
+  void cgroupsOfBothVersionsRdmaAndSystemdAreClaimedButNotSystemdUser() {
     // The cgroups of linux.resources are set by Java, on v1, v2 and hybrid hosts;
-    // --systemd-cgroup is refused.
-    assertEquals(Map.of("v1", true, "v2", true, "systemd", false, "systemdUser", false,
+    // --systemd-cgroup makes a transient scope where systemd runs (not a user's systemd).
+    assertEquals(Map.of("v1", true, "v2", true, "systemd", true, "systemdUser", false,
         "rdma", true), linux().get("cgroup"));
   }
 

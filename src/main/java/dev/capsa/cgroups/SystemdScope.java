@@ -1,0 +1,377 @@
+package dev.capsa.cgroups;
+
+import dev.capsa.dbus.DBusConnection;
+import dev.capsa.dbus.DBusException;
+import dev.capsa.dbus.Message;
+import dev.capsa.dbus.Variant;
+import dev.capsa.linux.FileIo;
+import dev.capsa.linux.Native;
+import dev.capsa.log.Log;
+import dev.capsa.spec.Resources;
+import dev.capsa.spec.SpecException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The systemd cgroup driver ({@code --systemd-cgroup}): the container's
+ * cgroup is a transient scope unit that systemd makes, as runc's systemd
+ * driver does. {@code linux.cgroupsPath} is {@code slice:prefix:name}; the
+ * scope is {@code prefix-name.scope} in {@code slice} ({@code system.slice}
+ * when empty), and its directory {@code /<expanded slice>/prefix-name.scope}
+ * in every hierarchy. systemd is asked over D-Bus
+ * ({@code org.freedesktop.systemd1.Manager.StartTransientUnit}) with the
+ * stage's pid, so systemd moves it in; then capsa writes the resources
+ * through cgroupfs as for any cgroup. The resources systemd itself manages
+ * are also given as unit properties: systemd rewrites its controllers' files
+ * from the unit's properties whenever it realizes the unit again (a
+ * daemon-reload), and without them it would lift the container's limits.
+ *
+ * @param unit the scope's name, e.g. {@code capsa-abc.scope}
+ * @param slice the slice it goes in, e.g. {@code system.slice}
+ * @param cgroupPath its cgroup directory below each hierarchy's root
+ */
+public record SystemdScope(String unit, String slice, String cgroupPath) {
+  /** systemd's own socket: a direct connection, root only, no dbus-daemon needed. */
+  static final String PRIVATE_SOCKET = "/run/systemd/private";
+  /** The system bus, for when the private socket is not there. */
+  static final String SYSTEM_BUS = "/run/dbus/system_bus_socket";
+  private static final String SYSTEMD = "org.freedesktop.systemd1";
+  private static final String MANAGER_PATH = "/org/freedesktop/systemd1";
+  private static final String MANAGER = "org.freedesktop.systemd1.Manager";
+  /** How long a job may take; systemd's start of a scope takes milliseconds. */
+  private static final long TIMEOUT_MILLIS = 30_000;
+  private static final String F = "linux.cgroupsPath";
+
+  /**
+   * The scope for {@code cgroupsPath}, or for {@code :capsa:<id>} when it is
+   * absent (runc uses {@code :runc:<id>}).
+   */
+  public static SystemdScope of(String cgroupsPath, String id) {
+    String path = cgroupsPath == null || cgroupsPath.isEmpty() ? ":capsa:" + id : cgroupsPath;
+    String[] parts = path.split(":", -1);
+    if (parts.length != 3) {
+      throw new SpecException(F + ": \"" + path + "\" is not slice:prefix:name, the form the"
+          + " systemd cgroup driver (--systemd-cgroup) takes");
+    }
+    String slice = parts[0].isEmpty() ? "system.slice" : parts[0];
+    String name = parts[2];
+    if (name.isEmpty()) {
+      throw new SpecException(F + ": \"" + path + "\" names no unit (slice:prefix:name)");
+    }
+    if (name.endsWith(".slice")) {
+      throw new SpecException(F + ": \"" + path + "\": a slice as the container's own unit is"
+          + " not supported; capsa makes a scope");
+    }
+    String unit = (parts[1].isEmpty() ? "" : parts[1] + "-") + name + ".scope";
+    for (char c : unit.toCharArray()) {
+      if (!(Character.isLetterOrDigit(c) && c < 128) && ":-_.\\@".indexOf(c) < 0) {
+        throw new SpecException(F + ": \"" + path + "\": '" + c + "' cannot be in a systemd"
+            + " unit name (" + unit + ")");
+      }
+    }
+    return new SystemdScope(unit, slice, expandSlice(slice) + "/" + unit);
+  }
+
+  /**
+   * A slice's cgroup path: every dash is a level, {@code a-b-c.slice} is
+   * {@code /a.slice/a-b.slice/a-b-c.slice}, and {@code -.slice} the root
+   * (systemd.slice(5)).
+   */
+  static String expandSlice(String slice) {
+    if (!slice.endsWith(".slice") || slice.contains("/")) {
+      throw new SpecException(F + ": \"" + slice + "\" is not a systemd slice (name.slice)");
+    }
+    String name = slice.substring(0, slice.length() - ".slice".length());
+    if (name.equals("-")) {
+      return "";
+    }
+    if (name.isEmpty() || name.startsWith("-") || name.endsWith("-") || name.contains("--")) {
+      throw new SpecException(F + ": \"" + slice + "\" is not a valid slice name");
+    }
+    StringBuilder path = new StringBuilder();
+    int dash = -1;
+    do {
+      dash = name.indexOf('-', dash + 1);
+      path.append('/').append(dash < 0 ? name : name.substring(0, dash)).append(".slice");
+    } while (dash >= 0);
+    return path.toString();
+  }
+
+  /** Why the driver cannot work here, or null when systemd runs the machine. */
+  public static String unavailable() {
+    // sd_booted(3): systemd as the init system made this directory.
+    if (Files.isDirectory(Path.of("/run/systemd/system"))) {
+      return null;
+    }
+    String init = "";
+    try {
+      init = FileIo.read(Path.of("/proc/1/comm")).trim();
+    } catch (IOException e) {
+      // Unknown.
+    }
+    return "systemd is not running as PID 1 here (PID 1 is \"" + init + "\"), so it cannot"
+        + " manage the container's cgroup; run without --systemd-cgroup (cgroupfs driver)";
+  }
+
+  /**
+   * Makes the scope with {@code pid} in it and waits until systemd has
+   * started it: the pid is then in the scope's cgroup.
+   */
+  public void start(int pid, String id, Resources resources, Layout layout) {
+    List<Object> props = new ArrayList<>();
+    prop(props, "Description", "s", "capsa container " + id);
+    prop(props, "Slice", "s", slice);
+    prop(props, "DefaultDependencies", "b", false);
+    // Delegate: the cgroup is the container's to manage (sub-cgroups, its
+    // own writes); systemd leaves what is below the scope alone.
+    prop(props, "Delegate", "b", true);
+    prop(props, "PIDs", "au", List.of(pid));
+    props.addAll(resourceProperties(resources, layout, false));
+    try (DBusConnection bus = connect()) {
+      bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
+      List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit",
+          "ssa(sv)a(sa(sv))", List.of(unit, "replace", props, List.of()));
+      String result = waitForJob(bus, (String) reply.get(0));
+      if (!result.equals("done")) {
+        throw new SpecException(F + ": systemd could not start " + unit + ": job " + result
+            + " (journalctl -u " + unit + " says why)");
+      }
+    } catch (DBusException e) {
+      String why = e.name().equals("org.freedesktop.systemd1.UnitExists")
+          ? unit + " exists already (another container, or one not deleted)" : e.getMessage();
+      throw new SpecException(F + ": systemd: starting " + unit + ": " + why);
+    } catch (IOException e) {
+      throw new SpecException(F + ": systemd: starting " + unit + ": " + e.getMessage());
+    }
+    Log.debug("systemd started " + unit + " in " + slice);
+  }
+
+  /**
+   * Stops the scope (its remaining processes are killed by systemd) and waits
+   * for the job; a scope that is gone already (systemd stops a scope when
+   * its last process exits) is no error.
+   */
+  public static void stop(String unit) {
+    try (DBusConnection bus = connect()) {
+      bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
+      List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StopUnit", "ss",
+          List.of(unit, "replace"));
+      waitForJob(bus, (String) reply.get(0));
+    } catch (DBusException e) {
+      if (!e.name().equals("org.freedesktop.systemd1.NoSuchUnit")) {
+        throw new SpecException(F + ": systemd: stopping " + unit + ": " + e.getMessage());
+      }
+    } catch (IOException e) {
+      throw new SpecException(F + ": systemd: stopping " + unit + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code update}: the new values as the unit's properties too, so systemd keeps them. */
+  public static void setProperties(String unit, Resources resources, Layout layout) {
+    List<Object> props = resourceProperties(resources, layout, true);
+    if (props.isEmpty()) {
+      return;
+    }
+    try (DBusConnection bus = connect()) {
+      bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "SetUnitProperties", "sba(sv)",
+          List.of(unit, true, props));
+    } catch (IOException e) {
+      throw new SpecException("linux.resources: systemd: setting the properties of " + unit + ": "
+          + e.getMessage());
+    }
+  }
+
+  private static DBusConnection connect() throws IOException {
+    boolean direct = Files.exists(Path.of(PRIVATE_SOCKET));
+    String socket = direct ? PRIVATE_SOCKET : SYSTEM_BUS;
+    try {
+      return DBusConnection.open(socket, Native.geteuid(), !direct, TIMEOUT_MILLIS);
+    } catch (IOException e) {
+      throw new IOException("connecting to " + socket + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Waits for systemd's JobRemoved signal for {@code job}; returns its result ("done", …). */
+  private static String waitForJob(DBusConnection bus, String job) throws IOException {
+    while (true) {
+      Message m = bus.nextSignal();
+      // JobRemoved(u id, o job, s unit, s result)
+      if ("JobRemoved".equals(m.member()) && m.body().size() == 4 && job.equals(m.body().get(1))) {
+        return (String) m.body().get(3);
+      }
+    }
+  }
+
+  /**
+   * The unit properties that mirror the resources systemd manages
+   * (systemd.resource-control(5)), converted as runc converts them. On a host
+   * whose controllers are v1 (pure or hybrid), systemd takes the legacy
+   * names; on pure v2 the unified ones. {@code update} gives only what the
+   * resources name (a new scope also gets accounting and its devices).
+   */
+  static List<Object> resourceProperties(Resources r, Layout layout, boolean update) {
+    boolean legacy = layout.v1("memory") != null || layout.v1("cpu") != null;
+    List<Object> props = new ArrayList<>();
+    if (!update) {
+      prop(props, "MemoryAccounting", "b", true);
+      prop(props, "CPUAccounting", "b", true);
+      prop(props, "TasksAccounting", "b", true);
+      prop(props, legacy ? "BlockIOAccounting" : "IOAccounting", "b", true);
+    }
+    Resources.Memory mem = r.memory();
+    if (mem != null && mem.limit() != null && mem.limit() != 0) {
+      prop(props, legacy ? "MemoryLimit" : "MemoryMax", "t", infinity(mem.limit()));
+    }
+    if (!legacy && mem != null && mem.reservation() != null && mem.reservation() != 0) {
+      prop(props, "MemoryLow", "t", infinity(mem.reservation()));
+    }
+    if (!legacy && mem != null && mem.swap() != null && mem.swap() != 0) {
+      // OCI's swap is memory+swap; cgroup v2's swap.max is the swap alone.
+      if (mem.swap() < 0) {
+        prop(props, "MemorySwapMax", "t", -1L);
+      } else if (mem.limit() != null && mem.limit() > 0) {
+        prop(props, "MemorySwapMax", "t", mem.swap() - mem.limit());
+      }
+    }
+    Resources.Cpu cpu = r.cpu();
+    if (cpu != null && cpu.shares() != null && cpu.shares() != 0) {
+      prop(props, legacy ? "CPUShares" : "CPUWeight", "t",
+          legacy ? cpu.shares() : 1 + ((cpu.shares() - 2) * 9999) / 262142);
+    }
+    if (cpu != null && cpu.quota() != null && cpu.quota() != 0) {
+      long period = cpu.period() == null || cpu.period() == 0 ? 100_000 : cpu.period();
+      long perSec = -1;
+      if (cpu.quota() > 0) {
+        // systemd keeps CPUQuota= as whole percent of a CPU: round up to
+        // 10 ms a second, so that it never allows less than the config's.
+        perSec = (cpu.quota() * 1_000_000 / period + 9_999) / 10_000 * 10_000;
+      }
+      prop(props, "CPUQuotaPerSecUSec", "t", perSec);
+    }
+    if (cpu != null && cpu.period() != null && cpu.period() != 0) {
+      prop(props, "CPUQuotaPeriodUSec", "t", cpu.period());
+    }
+    if (!legacy && cpu != null && cpu.cpus() != null && !cpu.cpus().isEmpty()) {
+      prop(props, "AllowedCPUs", "ay", bitmask(cpu.cpus(), "linux.resources.cpu.cpus"));
+    }
+    if (!legacy && cpu != null && cpu.mems() != null && !cpu.mems().isEmpty()) {
+      prop(props, "AllowedMemoryNodes", "ay", bitmask(cpu.mems(), "linux.resources.cpu.mems"));
+    }
+    if (r.pids() != null) {
+      prop(props, "TasksMax", "t", r.pids().limit() > 0 ? r.pids().limit() : -1L);
+    }
+    if (r.blockIO() != null && r.blockIO().weight() != null && r.blockIO().weight() != 0) {
+      int w = r.blockIO().weight();
+      prop(props, legacy ? "BlockIOWeight" : "IOWeight", "t",
+          legacy ? (long) w : 1 + (long) (w - 10) * 9999 / 990);
+    }
+    if (!update) {
+      // On update the rules would change a list systemd appends to; update
+      // writes them to cgroupfs only (runc's update takes no device flags).
+      devices(props, ResourcePlan.createDevices(r.devices()));
+    }
+    return props;
+  }
+
+  /**
+   * Devices. systemd rewrites the devices controller whenever it realizes
+   * the unit, from DevicePolicy and DeviceAllow (on v1 "allow all" when the
+   * unit has neither), so they must say what the rules say. The rules as v1
+   * would apply them (the emulator the v2 filter uses) end in an allow-list
+   * for a container (capsa starts from deny-all and adds the default
+   * devices); an allow-list becomes DevicePolicy=strict and one DeviceAllow
+   * per device, spelled as runc spells them: {@code /dev/char/M:N} for one
+   * device, {@code char-<name>} from /proc/devices for a whole major,
+   * {@code char-*} for every device of a type. A deny-list cannot be said
+   * to systemd: the policy stays "auto" and the cgroupfs writes that follow
+   * apply it.
+   */
+  private static void devices(List<Object> props, List<Resources.DeviceRule> rules) {
+    DeviceFilter.State state = DeviceFilter.emulate(rules);
+    if (state.defaultAllow()) {
+      return;
+    }
+    List<Object> allow = new ArrayList<>();
+    for (Resources.DeviceRule e : state.exceptions()) {
+      String kind = e.type().equals("b") ? "block" : "char";
+      String path;
+      if (e.major() < 0) {
+        path = kind + "-*";
+      } else if (e.minor() < 0) {
+        path = deviceGroup(e.type(), e.major());
+        if (path == null) {
+          Log.warn("linux.resources.devices: " + kind + " major " + e.major() + " is not in"
+              + " /proc/devices, so systemd cannot allow it: left out of DeviceAllow");
+          continue;
+        }
+      } else {
+        path = "/dev/" + kind + "/" + e.major() + ":" + e.minor();
+      }
+      allow.add(List.of(path, e.access()));
+    }
+    prop(props, "DevicePolicy", "s", "strict");
+    prop(props, "DeviceAllow", "a(ss)", allow);
+  }
+
+  /** {@code char-<name>} or {@code block-<name>} for a major in /proc/devices, or null. */
+  private static String deviceGroup(String type, long major) {
+    String text;
+    try {
+      text = FileIo.read(Path.of("/proc/devices"));
+    } catch (IOException e) {
+      return null;
+    }
+    String section = type.equals("b") ? "Block devices:" : "Character devices:";
+    boolean in = false;
+    for (String line : text.split("\n")) {
+      if (line.endsWith("devices:")) {
+        in = line.equals(section);
+      } else if (in && !line.isBlank()) {
+        String[] f = line.trim().split("\\s+", 2);
+        if (f.length == 2 && f[0].equals(Long.toString(major))) {
+          return (type.equals("b") ? "block-" : "char-") + f[1];
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A cpu or node list ("0-3,5") as systemd's byte mask: bit i of byte i/8 is cpu i. */
+  static byte[] bitmask(String list, String field) {
+    byte[] mask = new byte[0];
+    for (String part : list.split(",")) {
+      String p = part.trim();
+      int dash = p.indexOf('-');
+      int from;
+      int to;
+      try {
+        from = Integer.parseInt(dash < 0 ? p : p.substring(0, dash));
+        to = dash < 0 ? from : Integer.parseInt(p.substring(dash + 1));
+      } catch (NumberFormatException e) {
+        throw new SpecException(field + ": \"" + list + "\" is not a list like 0-3,5");
+      }
+      if (from < 0 || to < from || to > 8191) {
+        throw new SpecException(field + ": \"" + list + "\" is not a list like 0-3,5");
+      }
+      if (mask.length <= to / 8) {
+        mask = java.util.Arrays.copyOf(mask, to / 8 + 1);
+      }
+      for (int i = from; i <= to; i++) {
+        mask[i / 8] |= (byte) (1 << (i % 8));
+      }
+    }
+    return mask;
+  }
+
+  /** -1 (unlimited in the config) is systemd's infinity, UINT64_MAX: the same bits. */
+  private static long infinity(long v) {
+    return v < 0 ? -1L : v;
+  }
+
+  private static void prop(List<Object> props, String name, String sig, Object value) {
+    props.add(List.of(name, new Variant(sig, value)));
+  }
+}
