@@ -2,7 +2,7 @@
 #   make          build target/capsa (jar, JNI library with the native stage, AOT cache)
 #   make demo     build, make a busybox bundle and run it
 #   make test     every test: unit tests, container tests as root, the engines,
-#                 and the cgroup v2 VM
+#                 the systemd cgroup driver under a real systemd, and the cgroup v2 VM
 #   make install  install to $(PREFIX) (default /usr/local): bin/capsa, lib/capsa/
 #   make bench    capsa side by side with runc and crun
 JAVA_HOME := $(shell build/find-jdk)
@@ -32,6 +32,7 @@ test: busybox
 	$(MVN) verify
 	@tests/summary
 	$(MAKE) --no-print-directory test-engines
+	$(MAKE) --no-print-directory test-systemd
 	$(MAKE) --no-print-directory test-cgroup2
 
 unit:
@@ -42,6 +43,12 @@ unit:
 # container tests on the built capsa (tests/cgroup2/run-vm; root, ~8 minutes).
 test-cgroup2: build
 	tests/cgroup2/run-vm
+
+# The systemd cgroup driver needs systemd as PID 1, which this machine does not
+# run: tests/systemd/run boots the host's systemd in a capsa container and runs
+# tests/systemd/checks.sh as its one service (root, a few seconds).
+test-systemd: build busybox
+	tests/systemd/run tests/systemd/checks.sh
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/capsa
@@ -73,4 +80,4 @@ clean:
 	$(MVN) clean
 
 .PHONY: all build busybox demo test unit install uninstall bench clean test-podman \
-  test-containerd test-docker test-engines test-cgroup2
+  test-containerd test-docker test-engines test-cgroup2 test-systemd

@@ -118,7 +118,8 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
 
   /**
    * Makes the scope with {@code pid} in it and waits until systemd has
-   * started it: the pid is then in the scope's cgroup.
+   * started it: the pid is then in the scope's cgroup. When this throws,
+   * there is no scope of ours to stop (one of that name may be another's).
    */
   public void start(int pid, String id, Resources resources, Layout layout) {
     List<Object> props = new ArrayList<>();
@@ -131,11 +132,20 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
     prop(props, "PIDs", "au", List.of(pid));
     props.addAll(resourceProperties(resources, layout, false));
     try (DBusConnection bus = connect()) {
+      Log.debug("systemd: connected");
       bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
+      Log.debug("systemd: subscribed");
       List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit",
           "ssa(sv)a(sa(sv))", List.of(unit, "replace", props, List.of()));
+      Log.debug("systemd: starting " + unit + ": job " + reply.get(0));
       String result = waitForJob(bus, (String) reply.get(0));
       if (!result.equals("done")) {
+        // A failed transient unit stays loaded until it is reset: ours to clear.
+        try {
+          bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", List.of(unit));
+        } catch (IOException e) {
+          Log.debug("systemd: resetting " + unit + ": " + e.getMessage());
+        }
         throw new SpecException(F + ": systemd could not start " + unit + ": job " + result
             + " (journalctl -u " + unit + " says why)");
       }
@@ -159,6 +169,7 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
       bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
       List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StopUnit", "ss",
           List.of(unit, "replace"));
+      Log.debug("systemd: stopping " + unit + ": job " + reply.get(0));
       waitForJob(bus, (String) reply.get(0));
     } catch (DBusException e) {
       if (!e.name().equals("org.freedesktop.systemd1.NoSuchUnit")) {
@@ -198,6 +209,7 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
   private static String waitForJob(DBusConnection bus, String job) throws IOException {
     while (true) {
       Message m = bus.nextSignal();
+      Log.debug("systemd: signal " + m.member() + " " + m.body());
       // JobRemoved(u id, o job, s unit, s result)
       if ("JobRemoved".equals(m.member()) && m.body().size() == 4 && job.equals(m.body().get(1))) {
         return (String) m.body().get(3);

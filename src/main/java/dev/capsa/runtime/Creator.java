@@ -187,7 +187,8 @@ public final class Creator {
    */
   private ContainerState makeCgroup(ContainerState state) {
     if (scope != null) {
-      cgroupOwned = true;
+      // Owned (removed on failure) only once systemd has made the scope for
+      // us: a scope of that name may be another container's.
       return state.withCgroup(cgroup.directories(), true, scope.unit());
     }
     boolean existed = cgroup.exists();
@@ -352,6 +353,7 @@ public final class Creator {
     if (scope != null) {
       scope.start(stagePid, id, spec.linux() == null || spec.linux().resources() == null
           ? Resources.NONE : spec.linux().resources(), cgroup.layout());
+      cgroupOwned = true;
       cgroup.create();
       cgroup.apply(resources);
     }
