@@ -52,6 +52,12 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
       }
     }
     List<Hierarchy> out = new ArrayList<>();
+    // A hierarchy can be mounted more than once: a bind of / (mount --rbind /
+    // /mnt) repeats every cgroup mount below /mnt. It is still one hierarchy,
+    // and capsa mounts each hierarchy once into a container (a second mount of
+    // the same hierarchy on the same target fails with EBUSY): the first
+    // mount, in mountinfo order (the original comes before its copies), wins.
+    Set<String> seen = new java.util.HashSet<>();
     for (String line : mountinfo) {
       int dash = line.indexOf(" - ");
       if (dash < 0) {
@@ -65,7 +71,11 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
       String mountPoint = unescape(pre[4]);
       String root = unescape(pre[3]);
       switch (post[0]) {
-        case "cgroup2" -> out.add(new Hierarchy(mountPoint, true, "", relative(v2Path, root)));
+        case "cgroup2" -> {
+          if (seen.add("cgroup2")) {
+            out.add(new Hierarchy(mountPoint, true, "", relative(v2Path, root)));
+          }
+        }
         case "cgroup" -> {
           List<String> opts = new ArrayList<>();
           for (String o : post[2].split(",")) {
@@ -74,8 +84,10 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
             }
           }
           String options = String.join(",", opts);
-          out.add(new Hierarchy(mountPoint, false, options,
-              relative(v1Paths.getOrDefault(options, "/"), root)));
+          if (seen.add(options)) {
+            out.add(new Hierarchy(mountPoint, false, options,
+                relative(v1Paths.getOrDefault(options, "/"), root)));
+          }
         }
         default -> { }
       }

@@ -32,6 +32,26 @@ class HierarchyTest {
   }
 
   @Test
+  void aHierarchyMountedTwiceIsOneHierarchyAtItsFirstMount() {
+    // After mount --rbind / /mnt: every cgroup mount appears again below /mnt.
+    List<Hierarchy> h = Hierarchy.parse(lines("""
+        32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+        35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+        41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+        90 80 0:29 / /mnt/sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+        91 80 0:32 / /mnt/sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+        92 80 0:38 / /mnt/sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+        """), lines("""
+        4:memory:/
+        1:cpu:/
+        0::/
+        """));
+    assertEquals(List.of(new Hierarchy("/sys/fs/cgroup/cpu", false, "cpu", "/"),
+        new Hierarchy("/sys/fs/cgroup/memory", false, "memory", "/"),
+        new Hierarchy("/sys/fs/cgroup/unified", true, "", "/")), h);
+  }
+
+  @Test
   void hybridLikeThisMachine() {
     List<Hierarchy> h = Hierarchy.parse(lines("""
         31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755

@@ -551,6 +551,23 @@ class CgroupsIT {
   }
 
   @Test
+  void aHostRootBoundElsewhereDoesNotMountAHierarchyTwice() {
+    // mount --rbind / X repeats every cgroup mount of the host below X; the
+    // container's cgroup mount must still mount each hierarchy once (a second
+    // mount of one hierarchy on the same target fails with EBUSY).
+    int hierarchies = dev.capsa.cgroups.Hierarchy.ofHost().size();
+    h.script("grep -cE ' - cgroup2? ' /proc/self/mountinfo");
+    Path hostRoot = h.dir().resolve("hostroot");
+    StringBuilder capsa = new StringBuilder();
+    for (String arg : h.capsaCommand("run", "--bundle", h.bundle().toString(), h.newId())) {
+      capsa.append(" '").append(arg).append('\'');
+    }
+    Harness.Result r = h.shell("mkdir " + hostRoot + " && exec unshare -m --propagation private"
+        + " sh -c 'mount --rbind / " + hostRoot + " && exec \"$@\"' sh" + capsa).ok();
+    assertEquals(Integer.toString(hierarchies), r.stdout().strip(), r::toString);
+  }
+
+  @Test
   void systemdCgroupDriverIsRefusedWhereSystemdIsNotPid1() throws IOException {
     assumeTrue(!Files.isDirectory(Path.of("/run/systemd/system")), "systemd is PID 1 here");
     h.args("true");
