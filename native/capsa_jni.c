@@ -1254,17 +1254,80 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_bpfLoadDeviceFilter(JNIEnv *e
 	return fd;
 }
 
-/* bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE): replaces the cgroup's device program. */
-JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_bpfAttachDeviceFilter(JNIEnv *env, jclass cls, jint cgroup_fd,
-									  jint prog_fd)
+static int bpf_attach_device(int cgroup_fd, int prog_fd, uint32_t flags)
 {
 	union bpf_attr attr;
 
-	(void)cls;
 	memset(&attr, 0, sizeof attr);
 	attr.target_fd = (uint32_t)cgroup_fd;
 	attr.attach_bpf_fd = (uint32_t)prog_fd;
 	attr.attach_type = BPF_CGROUP_DEVICE;
-	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr) < 0)
-		throw_errno(env, "bpf BPF_PROG_ATTACH", NULL, errno);
+	attr.attach_flags = flags;
+	return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr);
+}
+
+/*
+ * bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE): makes prog_fd the cgroup's device
+ * program, in place of those attached before (create: none, or systemd's;
+ * update: the previous one). A cgroup holds either one program attached
+ * without flags, which a new attach without flags replaces, or a list
+ * attached with BPF_F_ALLOW_MULTI (systemd's kind, DevicePolicy=), to which
+ * an attach without the flag is EPERM and every program of which must allow
+ * an access. So, as runc does: one flagless program is replaced; otherwise
+ * the new one joins with BPF_F_ALLOW_MULTI and the old ones are detached
+ * (ours says all the rules; systemd puts its own back when it realizes the
+ * unit again, from the same rules, given as DeviceAllow).
+ */
+JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_bpfAttachDeviceFilter(JNIEnv *env, jclass cls, jint cgroup_fd,
+									  jint prog_fd)
+{
+	union bpf_attr attr;
+	uint32_t ids[64];
+	uint32_t count, i;
+
+	(void)cls;
+	memset(&attr, 0, sizeof attr);
+	attr.query.target_fd = (uint32_t)cgroup_fd;
+	attr.query.attach_type = BPF_CGROUP_DEVICE;
+	attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+	attr.query.prog_cnt = sizeof ids / sizeof ids[0];
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof attr) < 0) {
+		throw_errno(env, "bpf BPF_PROG_QUERY", NULL, errno);
+		return;
+	}
+	count = attr.query.prog_cnt;
+	if (count > 0 && !(attr.query.attach_flags & BPF_F_ALLOW_MULTI)) {
+		if (bpf_attach_device(cgroup_fd, prog_fd, 0) < 0)
+			throw_errno(env, "bpf BPF_PROG_ATTACH", NULL, errno);
+		return;
+	}
+	if (bpf_attach_device(cgroup_fd, prog_fd, BPF_F_ALLOW_MULTI) < 0) {
+		throw_errno(env, "bpf BPF_PROG_ATTACH", "BPF_F_ALLOW_MULTI", errno);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		int old;
+
+		memset(&attr, 0, sizeof attr);
+		attr.prog_id = ids[i];
+		old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr);
+		if (old < 0) {
+			if (errno == ENOENT) /* detached and freed meanwhile */
+				continue;
+			throw_errno(env, "bpf BPF_PROG_GET_FD_BY_ID", NULL, errno);
+			return;
+		}
+		memset(&attr, 0, sizeof attr);
+		attr.target_fd = (uint32_t)cgroup_fd;
+		attr.attach_bpf_fd = (uint32_t)old;
+		attr.attach_type = BPF_CGROUP_DEVICE;
+		if (syscall(SYS_bpf, BPF_PROG_DETACH, &attr, sizeof attr) < 0 && errno != ENOENT) {
+			int err = errno;
+
+			close(old);
+			throw_errno(env, "bpf BPF_PROG_DETACH", NULL, err);
+			return;
+		}
+		close(old);
+	}
 }

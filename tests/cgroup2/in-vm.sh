@@ -781,7 +781,23 @@ t_exec_cgroup() {
 all_checks=(limits hugetlb_rsvd pids io devices devices_without_mknod devices_default_only
   unified unified_errors path_absolute path_relative cgroupns path_preexisting path_busy
   pause update update_stopped events_stats oom events_deleted ps kill_all delete_subcgroups
-  exec_cgroup)
+  exec_cgroup systemd)
+
+# ------------------------------------------------------------------ systemd
+
+# The systemd cgroup driver on pure v2 (the unified properties: MemoryMax,
+# IOWeight, AllowedCPUs): tests/systemd/checks.sh under a real systemd booted
+# in a capsa container by tests/systemd/run, as `make test-systemd` does on the
+# hybrid host.
+t_systemd() {
+  local log=$W/systemd.log
+  if CAPSA_SYSTEMD_TIMEOUT=$((T_CMD * 3)) timeout $((T_CMD * 4)) \
+      "$top/tests/systemd/run" "$top/tests/systemd/checks.sh" > "$log" 2>&1; then
+    return
+  fi
+  bad "tests/systemd/run: $(grep -E '^FAIL|systemd harness' "$log" | tr '\n' ';')"
+  sed 's/^/  | /' "$log" | tail -40
+}
 
 t0=$SECONDS
 time_note() { echo "  ($1: $((SECONDS - t0))s)"; }
