@@ -92,9 +92,9 @@ final class TerminalBridge {
   }
 
   /**
-   * Opens a new fd of the slave through the master (TIOCGPTPEER), replacing the one held
-   * (which a vhangup(2) of the slave may have made useless); leaves none held if the kernel
-   * refuses (before Linux 4.13).
+   * Opens a new fd of the slave through the master (TIOCGPTPEER), in place of the one held;
+   * leaves none held if the kernel refuses (before Linux 4.13). A vhangup(2) in the container
+   * does not undo the hold: our fd is hung up, but still counts as an open slave.
    */
   private void holdSlave() {
     releaseSlave();
@@ -169,10 +169,10 @@ final class TerminalBridge {
         return;
       }
       if (hungUp) {
-        // No slave open after all: ours was hung up (a vhangup(2) of the terminal in the
-        // container), or the kernel would not give us one. Opening it again makes the master
-        // readable again; then wait a moment for the process alone, for while no slave is
-        // open POLLHUP stays set and polling the master right away would spin.
+        // No slave open after all: the kernel would not give us one, or ours is gone. Try
+        // to hold one again (which also makes the master readable again), then wait a moment
+        // for the process alone: while no slave is open POLLHUP stays set, and polling the
+        // master again right away would spin.
         holdSlave();
         if (Native.poll(processOnly, processEvents, HANGUP_PAUSE_MILLIS) > 0) {
           return;
