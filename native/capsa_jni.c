@@ -684,6 +684,61 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_restoreTerminal(JNIEnv *env, 
 		throw_errno(env, "tcsetattr", NULL, errno);
 }
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/*
+ * A new fd of the slave of the pty whose master is `master` (Linux 4.13+):
+ * opened through the master, so it is the master's own slave in the master's
+ * devpts instance, whatever the caller's mount namespace shows under /dev/pts.
+ * Close-on-exec, and never the caller's controlling terminal.
+ */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_ptyPeer(JNIEnv *env, jclass cls, jint master)
+{
+	int fd;
+
+	(void)cls;
+	fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return throw_errno(env, "ioctl TIOCGPTPEER", NULL, errno);
+	return fd;
+}
+
+/*
+ * poll(2) for POLLIN on every fd of `fds`; revents[i] gets fds[i]'s returned
+ * events (POLLIN, POLLHUP, POLLERR, POLLNVAL). Returns how many fds have
+ * events, 0 when the timeout passed. A signal restarts the wait with the same
+ * timeout (callers use 0 or -1, or loop anyway).
+ */
+JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_poll(JNIEnv *env, jclass cls, jintArray fds, jintArray revents,
+							jint timeout_ms)
+{
+	struct pollfd p[8];
+	jint f[8], rev[8];
+	jsize n = (*env)->GetArrayLength(env, fds);
+	int r;
+
+	(void)cls;
+	if (n > 8 || (*env)->GetArrayLength(env, revents) < n)
+		return throw_errno(env, "poll", "at most 8 fds, and a revents array as long", EINVAL);
+	(*env)->GetIntArrayRegion(env, fds, 0, n, f);
+	for (jsize k = 0; k < n; k++) {
+		p[k].fd = f[k];
+		p[k].events = POLLIN;
+		p[k].revents = 0;
+	}
+	do
+		r = poll(p, (nfds_t)n, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return throw_errno(env, "poll", NULL, errno);
+	for (jsize k = 0; k < n; k++)
+		rev[k] = p[k].revents;
+	(*env)->SetIntArrayRegion(env, revents, 0, n, rev);
+	return r;
+}
+
 /* {rows, cols} of a terminal. */
 JNIEXPORT jintArray JNICALL Java_dev_capsa_linux_Native_windowSize(JNIEnv *env, jclass cls, jint fd)
 {

@@ -86,7 +86,11 @@ final class ExecCommand implements Command {
     TerminalBridge terminal = started.ptyMaster() >= 0 ? new TerminalBridge(started.ptyMaster()) : null;
     Native.forwardSignals(started.pid(), terminal == null ? -1 : terminal.winchFd());
     if (terminal != null) {
-      terminal.copyUntilClosed();
+      // The process may be gone already (and reaped by the stage): then no pidfd, and the
+      // bridge copies what is left until the slave is closed.
+      int pidfd = RunCommand.watch(started.pid());
+      terminal.copyUntilExit(pidfd);
+      RunCommand.closeQuietly(pidfd);
     }
     int status = started.await();
     if (terminal != null) {

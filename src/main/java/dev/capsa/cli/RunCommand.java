@@ -1,6 +1,7 @@
 package dev.capsa.cli;
 
 import dev.capsa.linux.Native;
+import dev.capsa.linux.SyscallException;
 import dev.capsa.log.Log;
 import dev.capsa.runtime.ContainerException;
 import dev.capsa.runtime.Creator;
@@ -14,7 +15,8 @@ import java.util.List;
  * process's subreaper, so it can wait for it; it forwards the signals it gets
  * and exits with the container's status (128+N when a signal N killed it).
  * With a terminal and no --console-socket, capsa holds the pty master and
- * joins it to its own terminal (raw mode, window size) until the container ends.
+ * joins it to its own terminal (raw mode, window size) until the container
+ * process exits ({@link TerminalBridge}).
  */
 final class RunCommand implements Command {
   private static final List<Args.Option> OPTIONS;
@@ -59,6 +61,9 @@ final class RunCommand implements Command {
     int pid = created.container().load().pid();
     int master = created.ptyMaster();
     TerminalBridge terminal = master >= 0 ? new TerminalBridge(master) : null;
+    // The bridge copies until the container process exits: a pidfd taken before start, while
+    // the process waits at the exec fifo, so it cannot be anyone else's.
+    int pidfd = terminal != null && !detach ? watch(pid) : -1;
     if (!detach) {
       Native.forwardSignals(pid, terminal == null ? -1 : terminal.winchFd());
     }
@@ -68,6 +73,7 @@ final class RunCommand implements Command {
       if (terminal != null) {
         terminal.close();
       }
+      closeQuietly(pidfd);
       try {
         Lifecycle.delete(g.store(), id, true);
       } catch (ContainerException gone) {
@@ -76,11 +82,15 @@ final class RunCommand implements Command {
       throw e;
     }
     if (detach) {
+      if (terminal != null) {
+        terminal.close();
+      }
       return 0;
     }
     Log.debug("started");
     if (terminal != null) {
-      terminal.copyUntilClosed();
+      terminal.copyUntilExit(pidfd);
+      closeQuietly(pidfd);
     }
     int status = Native.waitPid(pid, false);
     if (terminal != null) {
@@ -96,6 +106,26 @@ final class RunCommand implements Command {
       }
     }
     return exitCode(status);
+  }
+
+  /** A pidfd of {@code pid}, or -1 (the bridge then copies until the pty's slave is closed). */
+  static int watch(int pid) {
+    try {
+      return Native.pidfdOpen(pid);
+    } catch (SyscallException e) {
+      Log.debug("pidfd of " + pid + ": " + e.getMessage());
+      return -1;
+    }
+  }
+
+  static void closeQuietly(int fd) {
+    if (fd >= 0) {
+      try {
+        Native.close(fd);
+      } catch (SyscallException e) {
+        Log.debug("close: " + e.getMessage());
+      }
+    }
   }
 
   /** The shell's convention: the exit status, or 128+N for death by signal N. */

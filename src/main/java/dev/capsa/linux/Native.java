@@ -92,6 +92,26 @@ public final class Native {
 
   public static native void setWindowSize(int fd, int rows, int cols);
 
+  /**
+   * ioctl(master, TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC): a new fd of the slave of the pty
+   * whose master is {@code master}, close-on-exec, never a controlling terminal.
+   */
+  public static native int ptyPeer(int master);
+
+  /** {@code poll(2)} results ({@link #poll}). */
+  public static final int POLLIN = 0x1;
+  public static final int POLLERR = 0x8;
+  public static final int POLLHUP = 0x10;
+  public static final int POLLNVAL = 0x20;
+
+  /**
+   * Waits until one of {@code fds} (at most 8) is readable, hung up or in error, or
+   * {@code timeoutMillis} pass (-1: forever); {@code revents[i]} gets {@code fds[i]}'s events.
+   *
+   * @return how many fds have events; 0 when the timeout passed
+   */
+  public static native int poll(int[] fds, int[] revents, int timeoutMillis);
+
   /** seccomp_init(3) with the default action; the handle is for the calls below. */
   public static native long seccompInit(int defaultAction);
 

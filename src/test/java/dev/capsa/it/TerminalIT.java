@@ -71,6 +71,50 @@ class TerminalIT {
     assertEquals(List.of(), h.listIds(), "run deleted the container");
   }
 
+  /**
+   * The container process closes every fd of the pty's slave, then opens /dev/console (the
+   * slave) again, as systemd does as PID 1: what it writes then must still reach run's
+   * caller. Without run holding a slave fd of its own, the master reads EIO once the last
+   * slave fd closes, and run stopped copying there.
+   */
+  @Test
+  void runKeepsCopyingAfterTheContainerReopensTheConsole() {
+    h.process().put("terminal", true);
+    h.script("exec 0</dev/null 1>/dev/null 2>/dev/null; sleep 1; "
+        + "echo late-output > /dev/console; sleep 0.2; echo last-words > /dev/console");
+    String line = h.capsaLine("run", "--bundle", h.bundle().toString(), h.newId());
+    // timeout: a run that lost the terminal must fail here, not hang the suite.
+    Harness.Result r = h.shell("exec timeout -k 5 20 script -qec " + Harness.quote(line)
+        + " /dev/null");
+    List<String> lines = r.stdout().replace("\r", "").lines().toList();
+    assertEquals(0, r.status(), r::toString);
+    // endsWith: the pty echoes what script sends at the end of its stdin ("^@").
+    assertTrue(lines.stream().anyMatch(l -> l.endsWith("late-output")), r::toString);
+    assertTrue(lines.stream().anyMatch(l -> l.endsWith("last-words")),
+        () -> "written just before the exit: " + r);
+    assertEquals(List.of(), h.listIds(), "run deleted the container");
+  }
+
+  /**
+   * 200 KB written to the reopened console, far more than the pty buffers: nobody reading
+   * the master would block the container process in write(2) for good.
+   */
+  @Test
+  void runDoesNotBlockAContainerThatWritesALotToTheReopenedConsole() {
+    h.process().put("terminal", true);
+    h.script("exec 0</dev/null 1>/dev/null 2>/dev/null; sleep 0.5; "
+        + "{ head -c 204800 /dev/zero | tr '\\0' x; echo; echo done-writing; } > /dev/console; "
+        + "exit 3");
+    String line = h.capsaLine("run", "--bundle", h.bundle().toString(), h.newId());
+    Harness.Result r = h.shell("exec timeout -k 5 20 script -qec " + Harness.quote(line)
+        + " /dev/null");
+    assertEquals(3, r.status(), () -> "124 is a timeout: " + r.status() + " " + r.stderr());
+    String text = r.stdout().replace("\r", "");
+    assertEquals(204800, text.chars().filter(c -> c == 'x').count(), "every byte arrived");
+    assertTrue(text.lines().anyMatch(l -> l.endsWith("done-writing")),
+        () -> text.substring(Math.max(0, text.length() - 200)));
+  }
+
   @Test
   void aConsoleSocketWithoutATerminalIsAnError() {
     Agents.Agent receiver = Agents.consoleReceiver(h);
