@@ -132,9 +132,7 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
     prop(props, "PIDs", "au", List.of(pid));
     props.addAll(resourceProperties(resources, layout, false));
     try (DBusConnection bus = connect()) {
-      Log.debug("systemd: connected");
       bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
-      Log.debug("systemd: subscribed");
       List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit",
           "ssa(sv)a(sa(sv))", List.of(unit, "replace", props, List.of()));
       Log.debug("systemd: starting " + unit + ": job " + reply.get(0));
@@ -209,9 +207,9 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
   private static String waitForJob(DBusConnection bus, String job) throws IOException {
     while (true) {
       Message m = bus.nextSignal();
-      Log.debug("systemd: signal " + m.member() + " " + m.body());
       // JobRemoved(u id, o job, s unit, s result)
       if ("JobRemoved".equals(m.member()) && m.body().size() == 4 && job.equals(m.body().get(1))) {
+        Log.debug("systemd: " + m.body().get(2) + ": job " + job + " " + m.body().get(3));
         return (String) m.body().get(3);
       }
     }
