@@ -33,6 +33,7 @@ test: busybox
 	@tests/summary
 	$(MAKE) --no-print-directory test-engines
 	$(MAKE) --no-print-directory test-systemd
+	$(MAKE) --no-print-directory test-containerd-systemd
 	$(MAKE) --no-print-directory test-cgroup2
 
 unit:
@@ -49,6 +50,11 @@ test-cgroup2: build
 # tests/systemd/checks.sh as its one service (root, a few seconds).
 test-systemd: build busybox
 	tests/systemd/run tests/systemd/checks.sh
+
+# containerd's shim with SystemdCgroup (ctr run --runc-systemd-cgroup), runc
+# and capsa, under the same harness (root, ~10 s).
+test-containerd-systemd: build busybox
+	tests/engines/containerd-systemd.sh
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/capsa
@@ -80,4 +86,4 @@ clean:
 	$(MVN) clean
 
 .PHONY: all build busybox demo test unit install uninstall bench clean test-podman \
-  test-containerd test-docker test-engines test-cgroup2 test-systemd
+  test-containerd test-docker test-engines test-cgroup2 test-systemd test-containerd-systemd

@@ -1,10 +1,17 @@
 #!/bin/bash
+# shellcheck disable=SC2046 # $(run_opts ID) is split on purpose
 # containerd drives capsa: Debian's containerd and ctr, with the runc v2 shim
 # calling the runtime given by `ctr run --runc-binary`. Every check runs once
 # with runc and once with capsa; the script fails when a check that passes with
 # runc fails with capsa. Needs root; installs containerd if missing.
 #   tests/engines/containerd.sh        (make test-containerd)
 # SL_TRACE=DIR logs each runtime call to DIR/calls-runc.log, DIR/calls-capsa.log.
+# CTR_SYSTEMD_CGROUP=1: the shim runs the runtime with systemd's cgroup manager
+# (ctr run --runc-systemd-cgroup --cgroup system.slice:capsa-ctr-RT:ID, so the
+# shim's SystemdCgroup option and the runtime's --systemd-cgroup): every
+# container gets a transient scope, system.slice/capsa-ctr-RT-ID.scope. Needs
+# systemd as PID 1: tests/engines/containerd-systemd.sh runs this script so,
+# under tests/systemd/run.
 set -u
 . "$(cd "${0%/*}" && pwd -P)/shim-lib.sh"
 
@@ -12,6 +19,12 @@ SL_NAME=containerd
 SL_PACKAGES=(containerd runc)
 # ctr puts a container's cgroups at /<namespace>/<id>; one namespace a runtime.
 SL_CGROUP_PARENTS=(capsa-ctr-runc capsa-ctr-capsa)
+SYSTEMD=${CTR_SYSTEMD_CGROUP:-}
+if [ -n "$SYSTEMD" ]; then
+  SL_SYSTEMD=1
+  SL_CGROUP_PARENTS=()
+  SL_CGROUP_GLOBS=("system.slice/capsa-ctr-runc-*.scope" "system.slice/capsa-ctr-capsa-*.scope")
+fi
 IMAGE=docker.io/library/capsa-busybox:latest
 
 sl_start() {
@@ -46,6 +59,20 @@ sl_stop() {
 
 c() { timeout -k 5 "$SL_TIMEOUT" ctr --address "$SOCK" --namespace "$NS" "$@"; }
 
+# The options of `ctr run` for container $1 (words without blanks: callers
+# split $(run_opts ID) on purpose): the runtime, and with
+# CTR_SYSTEMD_CGROUP systemd's cgroup manager and a slice:prefix:name path.
+run_opts() {
+  echo --runc-binary "$BIN"
+  [ -n "$SYSTEMD" ] && echo --runc-systemd-cgroup --cgroup "system.slice:capsa-ctr-$RT:$1"
+  return 0
+}
+
+# The cgroup of container $1, relative to each hierarchy.
+cgroup_of() {
+  if [ -n "$SYSTEMD" ]; then echo "system.slice/capsa-ctr-$RT-$1.scope"; else echo "$NS/$1"; fi
+}
+
 # The status column of `ctr task ls` for one task.
 task_status() { c task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
 
@@ -63,13 +90,13 @@ t_import() {
 
 t_output() {
   local out
-  out=$(c run --rm --runc-binary "$BIN" "$IMAGE" "$RT-echo" sh -c 'echo hello from $0' box 2>&1)
+  out=$(c run --rm $(run_opts "$RT-echo") "$IMAGE" "$RT-echo" sh -c 'echo hello from $0' box 2>&1)
   sl_expect output "$out" "hello from box"
 }
 
 t_exit() {
   local rc=0
-  c run --rm --runc-binary "$BIN" "$IMAGE" "$RT-exit" sh -c 'exit 3' || rc=$?
+  c run --rm $(run_opts "$RT-exit") "$IMAGE" "$RT-exit" sh -c 'exit 3' || rc=$?
   sl_expect "exit status" "$rc" 3
 }
 
@@ -77,7 +104,7 @@ t_exit() {
 # the --log file (JSON lines).
 t_missing() {
   local out rc=0
-  out=$(c run --rm --runc-binary "$BIN" "$IMAGE" "$RT-missing" /no/such/program 2>&1) || rc=$?
+  out=$(c run --rm $(run_opts "$RT-missing") "$IMAGE" "$RT-missing" /no/such/program 2>&1) || rc=$?
   [ "$rc" != 0 ] || { SL_WHY="exit status 0"; return 1; }
   grep -q '/no/such/program.*no such file or directory' <<< "$out" \
     || { SL_WHY="message: $out"; return 1; }
@@ -88,14 +115,14 @@ t_missing() {
 t_stdin() {
   local out
   # One line, not cat: ctr does not close the task's stdin at the end of its own.
-  out=$(echo piped in | c run --rm --runc-binary "$BIN" "$IMAGE" "$RT-stdin" \
+  out=$(echo piped in | c run --rm $(run_opts "$RT-stdin") "$IMAGE" "$RT-stdin" \
     sh -c 'read -r line; echo "$line"' 2>&1)
   sl_expect output "$out" "piped in"
 }
 
 t_tty() {
   local out rc=0
-  out=$(sl_tty ctr --address "$SOCK" --namespace "$NS" run --rm --tty --runc-binary "$BIN" \
+  out=$(sl_tty ctr --address "$SOCK" --namespace "$NS" run --rm --tty $(run_opts "$RT-tty") \
     "$IMAGE" "$RT-tty" sh -c 'tty; exit 4') || rc=$?
   grep -Eqx '/dev/pts/[0-9]+' <<< "$out" || { SL_WHY="tty printed $(printf '%q' "$out")"; return 1; }
   sl_expect "exit status" "$rc" 4
@@ -104,7 +131,7 @@ t_tty() {
 # The long-running container: ctr run in the background, a counter in
 # /tmp/count every 0.1 s, exit 7 on SIGTERM; a second process that stays.
 t_long_start() {
-  c run --runc-binary "$BIN" "$IMAGE" "$RT-long" \
+  c run $(run_opts "$RT-long") "$IMAGE" "$RT-long" \
     sh -c 'trap "exit 7" TERM; sleep 1000 & i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done' \
     < /dev/null > "$SL_DIR/$RT-long.out" 2>&1 &
   LONG_PID=$!
@@ -161,7 +188,7 @@ t_kill() {
 
 t_kill_all() {
   local out rc=0 pid
-  c run --runc-binary "$BIN" "$IMAGE" "$RT-killall" sh -c 'sleep 1000 & sleep 1000' \
+  c run $(run_opts "$RT-killall") "$IMAGE" "$RT-killall" sh -c 'sleep 1000 & sleep 1000' \
     < /dev/null > "$SL_DIR/$RT-killall.out" 2>&1 &
   pid=$!
   sl_wait_for 20 status_is "$RT-killall" RUNNING || { SL_WHY="not running: $(cat "$SL_DIR/$RT-killall.out")"; kill "$pid"; return 1; }
@@ -173,11 +200,13 @@ t_kill_all() {
 
 t_memory() {
   local out f
-  out=$(c run -d --memory-limit 67108864 --runc-binary "$BIN" "$IMAGE" "$RT-mem" sleep 1000 2>&1) \
+  out=$(c run -d --memory-limit 67108864 $(run_opts "$RT-mem") "$IMAGE" "$RT-mem" sleep 1000 2>&1) \
     || { SL_WHY=$out; return 1; }
-  f=/sys/fs/cgroup/memory/$NS/$RT-mem/memory.limit_in_bytes
+  f=/sys/fs/cgroup/memory/$(cgroup_of "$RT-mem")/memory.limit_in_bytes
   [ -f "$f" ] || { SL_WHY="no $f"; return 1; }
-  sl_expect "$f" "$(cat "$f")" 67108864
+  sl_expect "$f" "$(cat "$f")" 67108864 || return 1
+  [ -z "$SYSTEMD" ] && return 0
+  sl_expect "systemd's MemoryLimit" "$(unit_prop MemoryLimit "$RT-mem")" 67108864
 }
 
 t_rm_force() {
@@ -186,7 +215,87 @@ t_rm_force() {
   out=$(c task rm -f "$RT-mem" 2>&1) || { SL_WHY=$out; return 1; }
   [ -z "$(task_status "$RT-mem")" ] || { SL_WHY="task still listed"; return 1; }
   out=$(c containers rm "$RT-mem" 2>&1) || { SL_WHY=$out; return 1; }
-  [ ! -d "/sys/fs/cgroup/memory/$NS/$RT-mem" ] || { SL_WHY="its memory cgroup is left"; return 1; }
+  [ ! -d "/sys/fs/cgroup/memory/$(cgroup_of "$RT-mem")" ] || { SL_WHY="its memory cgroup is left"; return 1; }
+  [ -z "$SYSTEMD" ] && return 0
+  sl_expect "its scope" "$(systemctl is-active "capsa-ctr-$RT-$RT-mem.scope")" inactive
+}
+
+# The shim of a running task dies (SIGKILL): containerd cleans up with the
+# shim's own "delete" command, which runs the runtime's `delete --force`
+# without --systemd-cgroup whatever the task was created with; the task, its
+# process and its cgroups (its scope) must go all the same.
+t_shim_killed() {
+  local out shim pid p
+  out=$(c run -d $(run_opts "$RT-shim") "$IMAGE" "$RT-shim" sleep 1000 2>&1) || { SL_WHY=$out; return 1; }
+  pid=$(c task ls | awk -v id="$RT-shim" '$1 == id { print $2 }')
+  for p in /proc/[0-9]*; do
+    out=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+    [[ "$out" == *containerd-shim-runc-v2*" -id $RT-shim "* ]] && shim=${p#/proc/}
+  done
+  [ -n "${shim:-}" ] || { SL_WHY="no shim found"; return 1; }
+  kill -KILL "$shim"
+  sl_wait_for 20 status_is "$RT-shim" "" || { SL_WHY="task still listed: $(task_status "$RT-shim")"; return 1; }
+  sl_wait_for 10 eval '! kill -0 '"$pid" || { SL_WHY="its process $pid is alive"; return 1; }
+  out=$(c containers rm "$RT-shim" 2>&1) || { SL_WHY=$out; return 1; }
+  if [ -n "$SYSTEMD" ]; then
+    sl_wait_for 10 eval '[ "$(systemctl is-active capsa-ctr-$RT-$RT-shim.scope)" = inactive ]' \
+      || { SL_WHY="its scope is $(systemctl is-active "capsa-ctr-$RT-$RT-shim.scope")"; return 1; }
+  fi
+  # Every hierarchy (the cleanup may still be at work when the container is
+  # gone from ctr's list: the scope's cpuacct, cpuset and freezer cgroups were
+  # seen there for a moment, with either runtime); what is left is reported
+  # and removed here, not blamed on the last check.
+  sl_wait_for 10 shim_cgroups_gone && return 0
+  local left h
+  left=$(shim_cgroups_left)
+  SL_WHY="left after 10 s: $left"
+  for h in $left; do rmdir "$h"; done
+  return 1
+}
+
+shim_cgroups_left() {
+  local h
+  for h in $(sl_hierarchies); do
+    [ -d "$h/$(cgroup_of "$RT-shim")" ] && printf '%s ' "$h/$(cgroup_of "$RT-shim")"
+  done
+}
+shim_cgroups_gone() { [ -z "$(shim_cgroups_left)" ]; }
+
+# --- with CTR_SYSTEMD_CGROUP ----------------------------------------------------
+
+unit_prop() { systemctl show -p "$1" --value "capsa-ctr-$RT-$2.scope"; }
+
+# The long-running task is in its scope: an active, delegated unit of
+# system.slice whose cgroup holds the task's process in every hierarchy
+# systemd manages (and in the others too, where the runtime put it).
+t_scope() {
+  local unit=capsa-ctr-$RT-$RT-long.scope pid cg h
+  sl_expect "$unit" "$(systemctl is-active "$unit")" active || return 1
+  sl_expect ControlGroup "$(unit_prop ControlGroup "$RT-long")" "/system.slice/$unit" || return 1
+  sl_expect Slice "$(unit_prop Slice "$RT-long")" system.slice || return 1
+  sl_expect Delegate "$(unit_prop Delegate "$RT-long")" yes || return 1
+  pid=$(c task ls | awk -v id="$RT-long" '$1 == id { print $2 }')
+  cg=$(cat "/proc/$pid/cgroup" 2>&1) || { SL_WHY="pid $pid: $cg"; return 1; }
+  for h in memory pids devices cpu name=systemd freezer ""; do
+    sl_expect "the task's ${h:-unified} cgroup" "$(awk -F: -v h="$h" '$2 == h { print $3 }' <<< "$cg")" \
+      "/system.slice/$unit" || return 1
+  done
+  grep -qx "$pid" "/sys/fs/cgroup/systemd/system.slice/$unit/cgroup.procs" \
+    || { SL_WHY="pid $pid not in the scope's cgroup.procs"; return 1; }
+}
+
+# Every container of this runtime is gone: no scope of its prefix is loaded,
+# and no cgroup of one is left in any hierarchy.
+t_no_scopes_left() {
+  local units left h d
+  units=$(systemctl list-units --all --plain --no-legend "capsa-ctr-$RT-*" 2>&1)
+  [ -z "$units" ] || { SL_WHY="units: $units"; return 1; }
+  for h in $(sl_hierarchies); do
+    for d in "$h"/system.slice/capsa-ctr-"$RT"-*.scope; do
+      [ -d "$d" ] && left+="$d "
+    done
+  done
+  [ -z "${left:-}" ] || { SL_WHY="left: $left"; return 1; }
 }
 
 sl_checks() {
@@ -198,6 +307,7 @@ sl_checks() {
   sl_check "$RT" "ctr run of a missing program: the runtime's error" t_missing
   sl_check "$RT" "ctr run --tty: a tty, exit status" t_tty
   sl_check "$RT" "ctr run: long-running task starts" t_long_start
+  [ -n "$SYSTEMD" ] && sl_check "$RT" "the task is in its systemd scope" t_scope
   sl_check "$RT" "ctr task exec: output, exit status" t_exec
   sl_check "$RT" "ctr task exec --tty" t_exec_tty
   sl_check "$RT" "ctr task ps" t_ps
@@ -207,7 +317,12 @@ sl_checks() {
   sl_check "$RT" "ctr task kill --all SIGKILL: 137" t_kill_all
   sl_check "$RT" "ctr run --memory-limit: memory.limit_in_bytes" t_memory
   sl_check "$RT" "ctr task rm -f of a running task" t_rm_force
-  sl_check "$RT" "no cgroups left" sl_no_cgroups_left "$NS"
+  sl_check "$RT" "the shim killed: the task and its cgroups go" t_shim_killed
+  if [ -n "$SYSTEMD" ]; then
+    sl_check "$RT" "no scopes or cgroups left" t_no_scopes_left
+  else
+    sl_check "$RT" "no cgroups left" sl_no_cgroups_left "$NS"
+  fi
 }
 
 sl_run "$@"

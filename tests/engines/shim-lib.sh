@@ -15,6 +15,16 @@
 #   SL_PACKAGES          Debian packages it needs (installed if missing)
 #   SL_CGROUP_PARENTS    cgroup directories, relative to each v1 hierarchy, that
 #                        its containers' cgroups go under (removed at the end)
+#   SL_CGROUP_GLOBS      optional: patterns, relative to each hierarchy, of the
+#                        containers' own cgroups (systemd scopes, whose parent
+#                        holds other units), treated alike
+#   SL_SYSTEMD           optional, 1: the containers' cgroups are systemd's
+#                        (the runtimes' systemd cgroup driver), so the script
+#                        runs under tests/systemd/run, systemd as PID 1; the
+#                        inner part then keeps the caller's pid namespace (a
+#                        runtime hands systemd PIDs, which systemd reads in its
+#                        own) and /run (/run/systemd/private); the harness's
+#                        container is what ends every process and mount
 #   sl_start             starts the daemons (inner part)
 #   sl_stop              stops them (inner part, also on failure)
 #   sl_checks RT BIN     runs the checks for one runtime, each with sl_check
@@ -22,6 +32,7 @@
 sl_here=$(cd "${BASH_SOURCE[0]%/*}" && pwd -P)
 SL_TOP=$(cd "$sl_here/../.." && pwd -P)
 CAPSA=$SL_TOP/bin/capsa
+SL_CGROUP_GLOBS=()
 RUNC=/usr/sbin/runc
 # Every engine command runs under this many seconds: a runtime that hangs fails
 # its check instead of the whole run.
@@ -59,10 +70,16 @@ sl_hierarchies() {
 
 # Directories (deepest first) that the containers left under SL_CGROUP_PARENTS.
 sl_cgroup_dirs() {
-  local h p
+  local h p d
   for h in $(sl_hierarchies); do
     for p in "${SL_CGROUP_PARENTS[@]}"; do
       [ -d "$h/$p" ] && find "$h/$p" -depth -type d
+    done
+    for p in "${SL_CGROUP_GLOBS[@]}"; do
+      # shellcheck disable=SC2086 # a pattern
+      for d in "$h"/$p; do
+        [ -d "$d" ] && find "$d" -depth -type d
+      done
     done
   done
 }
@@ -90,6 +107,13 @@ sl_main() {
   [ -f "$SL_TOP/target/capsa/capsa.jar" ] || sl_die "capsa is not built: make build"
   [ -x /bin/busybox ] || sl_die "no /bin/busybox: make busybox"
   sl_need_packages "${SL_PACKAGES[@]}" iproute2
+  local ns=(--mount --propagation private --pid --fork --mount-proc --kill-child)
+  if [ -n "${SL_SYSTEMD:-}" ]; then
+    if [ "$(cat /proc/1/comm)" != systemd ] || [ ! -S /run/systemd/private ]; then
+      sl_die "SL_SYSTEMD: systemd is not PID 1 here; run this under tests/systemd/run"
+    fi
+    ns=(--mount --propagation private)
+  fi
   SL_DIR=$(mktemp -d "/tmp/capsa-$SL_NAME.XXXXXX") || exit 2
   chmod 711 "$SL_DIR"
   local t0=$SECONDS rc=0 leftover=0
@@ -97,8 +121,8 @@ sl_main() {
   sl_remove_cgroups || sl_log "cgroups left by an earlier run: $(sl_cgroup_dirs | tr '\n' ' ')"
   # In the background, so that an interrupt is handled at once: killing unshare
   # kills the namespace's first process (--kill-child), so the whole namespace.
-  SL_INNER=$SL_DIR unshare --mount --propagation private --pid --fork --mount-proc --kill-child \
-    bash "$SL_SCRIPT" "$@" &
+  # (With SL_SYSTEMD no pid namespace: the harness's container is the bound.)
+  SL_INNER=$SL_DIR unshare "${ns[@]}" bash "$SL_SCRIPT" "$@" &
   SL_CHILD=$!
   trap 'sl_interrupted' INT TERM
   trap 'sl_host_cleanup' EXIT
@@ -287,7 +311,11 @@ sl_inner() {
   SL_DIR=$SL_INNER
   export TMPDIR=$SL_DIR/tmp
   mkdir -p "$TMPDIR" "$SL_DIR/bin"
-  mount -t tmpfs -o mode=755 tmpfs /run || sl_die "cannot mount a tmpfs on /run"
+  # Under tests/systemd/run, /run is the harness container's tmpfs already, and
+  # holds systemd's socket.
+  if [ -z "${SL_SYSTEMD:-}" ]; then
+    mount -t tmpfs -o mode=755 tmpfs /run || sl_die "cannot mount a tmpfs on /run"
+  fi
   trap 'sl_stop >/dev/null 2>&1; sl_thaw' EXIT
   sl_start || { SL_WHY="daemons did not start"; sl_stop >/dev/null 2>&1; exit 2; }
   local rt
