@@ -1352,7 +1352,8 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_bpfAttachDeviceFilter(JNIEnv 
 	}
 	count = attr.query.prog_cnt;
 	if (count > 0 && !(attr.query.attach_flags & BPF_F_ALLOW_MULTI)) {
-		if (bpf_attach_device(cgroup_fd, prog_fd, 0) < 0)
+		/* The same flags (none, or BPF_F_ALLOW_OVERRIDE) replace the one there. */
+		if (bpf_attach_device(cgroup_fd, prog_fd, attr.query.attach_flags) < 0)
 			throw_errno(env, "bpf BPF_PROG_ATTACH", NULL, errno);
 		return;
 	}
@@ -1367,7 +1368,12 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_bpfAttachDeviceFilter(JNIEnv 
 		attr.prog_id = ids[i];
 		old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr);
 		if (old < 0) {
-			if (errno == ENOENT) /* detached and freed meanwhile */
+			/*
+			 * ENOENT: detached and freed meanwhile. EPERM/EACCES: a
+			 * program we may not open (an LSM label on systemd's);
+			 * it stays, as in runc, and only restricts further.
+			 */
+			if (errno == ENOENT || errno == EPERM || errno == EACCES)
 				continue;
 			throw_errno(env, "bpf BPF_PROG_GET_FD_BY_ID", NULL, errno);
 			return;

@@ -20,7 +20,7 @@ contains() {
 sd() { "$capsa" --systemd-cgroup "$@"; }
 show() { systemctl show -p "$1" --value "$2"; }
 cleanup() {
-  for c in t1 t2 t3 t4; do "$capsa" delete -f "$c" >/dev/null 2>&1; done
+  for c in t1 t2 t3 t4 t5; do "$capsa" delete -f "$c" >/dev/null 2>&1; done
 }
 trap cleanup EXIT
 
@@ -40,6 +40,9 @@ config cat '.process.args = ["cat", "/proc/self/cgroup"]
   | .linux.cgroupsPath = "machine-test.slice:pre:t3"'
 config exit3 '.process.args = ["sh", "-c", "exit 3"]'
 config dup '.process.args = ["true"] | .linux.cgroupsPath = ":capsa:t1"'
+config oom '.process.args = ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]
+  | .linux.resources = {memory: {limit: 16777216}}'
+config true '.process.args = ["true"]'
 
 mem=/sys/fs/cgroup/memory/system.slice/capsa-t1.scope
 pids=/sys/fs/cgroup/pids/system.slice/capsa-t1.scope
@@ -129,6 +132,15 @@ expect "the scope is gone after run" inactive "$(systemctl is-active pre-t3.scop
 use exit3
 sd run --bundle "$b" t4
 expect "run exits with the container's status" 3 $?
+
+# --- an OOM kill leaves a scope failed (systemd < 253); the name is free again -----
+use oom
+sd run --bundle "$b" t5 >/dev/null 2>&1
+expect "an OOM-killed container's status" 137 $?
+expect "its scope is not left loaded and failed" inactive "$(systemctl is-active capsa-t5.scope)"
+use true
+sd run --bundle "$b" t5
+expect "a new container of the same name runs" 0 $?
 
 echo "systemd checks: $pass passed, $fail failed"
 exit "$fail"

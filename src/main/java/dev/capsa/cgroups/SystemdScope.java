@@ -19,8 +19,8 @@ import java.util.List;
  * The systemd cgroup driver ({@code --systemd-cgroup}): the container's
  * cgroup is a transient scope unit that systemd makes, as runc's systemd
  * driver does. {@code linux.cgroupsPath} is {@code slice:prefix:name}; the
- * scope is {@code prefix-name.scope} in {@code slice} ({@code system.slice}
- * when empty), and its directory {@code /<expanded slice>/prefix-name.scope}
+ * scope is {@code prefix-name.scope} (runc's name, "-name.scope" without a
+ * prefix) in {@code slice} ({@code system.slice} when empty), and its directory {@code /<expanded slice>/prefix-name.scope}
  * in every hierarchy. systemd is asked over D-Bus
  * ({@code org.freedesktop.systemd1.Manager.StartTransientUnit}) with the
  * stage's pid, so systemd moves it in; then capsa writes the resources
@@ -65,7 +65,13 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
       throw new SpecException(F + ": \"" + path + "\": a slice as the container's own unit is"
           + " not supported; capsa makes a scope");
     }
-    String unit = (parts[1].isEmpty() ? "" : parts[1] + "-") + name + ".scope";
+    // runc's getUnitName, also for an empty prefix ("-name.scope"): tools that
+    // find a container's cgroup from its path expect runc's names.
+    String unit = parts[1] + "-" + name + ".scope";
+    if (unit.length() > 255) {
+      throw new SpecException(F + ": \"" + path + "\": the unit name " + unit + " is longer"
+          + " than systemd's 255 characters");
+    }
     for (char c : unit.toCharArray()) {
       if (!(Character.isLetterOrDigit(c) && c < 128) && ":-_.\\@".indexOf(c) < 0) {
         throw new SpecException(F + ": \"" + path + "\": '" + c + "' cannot be in a systemd"
@@ -122,28 +128,33 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
    * there is no scope of ours to stop (one of that name may be another's).
    */
   public void start(int pid, String id, Resources resources, Layout layout) {
-    List<Object> props = new ArrayList<>();
-    prop(props, "Description", "s", "capsa container " + id);
-    prop(props, "Slice", "s", slice);
-    prop(props, "DefaultDependencies", "b", false);
-    // Delegate: the cgroup is the container's to manage (sub-cgroups, its
-    // own writes); systemd leaves what is below the scope alone.
-    prop(props, "Delegate", "b", true);
-    prop(props, "PIDs", "au", List.of(pid));
-    props.addAll(resourceProperties(resources, layout, false));
-    try (DBusConnection bus = connect()) {
-      bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
-      List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit",
-          "ssa(sv)a(sa(sv))", List.of(unit, "replace", props, List.of()));
-      Log.debug("systemd: starting " + unit + ": job " + reply.get(0));
-      String result = waitForJob(bus, (String) reply.get(0));
-      if (!result.equals("done")) {
-        // A failed transient unit stays loaded until it is reset: ours to clear.
-        try {
-          bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", List.of(unit));
-        } catch (IOException e) {
-          Log.debug("systemd: resetting " + unit + ": " + e.getMessage());
+    try (Bus bus = Bus.connect()) {
+      List<Object> props = new ArrayList<>();
+      prop(props, "Description", "s", "capsa container " + id);
+      prop(props, "Slice", "s", slice);
+      prop(props, "DefaultDependencies", "b", false);
+      // Delegate: the cgroup is the container's to manage (sub-cgroups, its
+      // own writes); systemd leaves what is below the scope alone.
+      prop(props, "Delegate", "b", true);
+      prop(props, "PIDs", "au", List.of(pid));
+      props.addAll(resourceProperties(resources, layout, false, bus.version()));
+      List<Object> call = List.of(unit, "replace", props, List.of());
+      List<Object> reply;
+      try {
+        reply = bus.manager("StartTransientUnit", "ssa(sv)a(sa(sv))", call);
+      } catch (DBusException e) {
+        if (!e.name().equals("org.freedesktop.systemd1.UnitExists")) {
+          throw e;
         }
+        // A unit of that name that failed (an OOM kill leaves a scope failed
+        // before systemd 253) stays loaded until it is reset; resetting an
+        // active one does nothing, and the retry then fails as it should.
+        bus.resetFailed(unit);
+        reply = bus.manager("StartTransientUnit", "ssa(sv)a(sa(sv))", call);
+      }
+      String result = bus.waitForJob((String) reply.get(0));
+      if (!result.equals("done")) {
+        bus.resetFailed(unit);
         throw new SpecException(F + ": systemd could not start " + unit + ": job " + result
             + " (journalctl -u " + unit + " says why)");
       }
@@ -158,21 +169,22 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
   }
 
   /**
-   * Stops the scope (its remaining processes are killed by systemd) and waits
-   * for the job; a scope that is gone already (systemd stops a scope when
-   * its last process exits) is no error.
+   * Stops the scope (its remaining processes are killed by systemd), waits
+   * for the job, and resets it if it failed (a failed unit stays loaded and
+   * would refuse the next container of that name). A scope that is gone
+   * already (systemd stops a scope when its last process exits) is no error.
    */
   public static void stop(String unit) {
-    try (DBusConnection bus = connect()) {
-      bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
-      List<Object> reply = bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "StopUnit", "ss",
-          List.of(unit, "replace"));
-      Log.debug("systemd: stopping " + unit + ": job " + reply.get(0));
-      waitForJob(bus, (String) reply.get(0));
-    } catch (DBusException e) {
-      if (!e.name().equals("org.freedesktop.systemd1.NoSuchUnit")) {
-        throw new SpecException(F + ": systemd: stopping " + unit + ": " + e.getMessage());
+    try (Bus bus = Bus.connect()) {
+      try {
+        List<Object> reply = bus.manager("StopUnit", "ss", List.of(unit, "replace"));
+        bus.waitForJob((String) reply.get(0));
+      } catch (DBusException e) {
+        if (!e.name().equals("org.freedesktop.systemd1.NoSuchUnit")) {
+          throw e;
+        }
       }
+      bus.resetFailed(unit);
     } catch (IOException e) {
       throw new SpecException(F + ": systemd: stopping " + unit + ": " + e.getMessage());
     }
@@ -180,38 +192,98 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
 
   /** {@code update}: the new values as the unit's properties too, so systemd keeps them. */
   public static void setProperties(String unit, Resources resources, Layout layout) {
-    List<Object> props = resourceProperties(resources, layout, true);
-    if (props.isEmpty()) {
-      return;
-    }
-    try (DBusConnection bus = connect()) {
-      bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "SetUnitProperties", "sba(sv)",
-          List.of(unit, true, props));
+    try (Bus bus = Bus.connect()) {
+      List<Object> props = resourceProperties(resources, layout, true, bus.version());
+      if (!props.isEmpty()) {
+        bus.manager("SetUnitProperties", "sba(sv)", List.of(unit, true, props));
+      }
     } catch (IOException e) {
       throw new SpecException("linux.resources: systemd: setting the properties of " + unit + ": "
           + e.getMessage());
     }
   }
 
-  private static DBusConnection connect() throws IOException {
-    boolean direct = Files.exists(Path.of(PRIVATE_SOCKET));
-    String socket = direct ? PRIVATE_SOCKET : SYSTEM_BUS;
-    try {
-      return DBusConnection.open(socket, Native.geteuid(), !direct, TIMEOUT_MILLIS);
-    } catch (IOException e) {
-      throw new IOException("connecting to " + socket + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** Waits for systemd's JobRemoved signal for {@code job}; returns its result ("done", …). */
-  private static String waitForJob(DBusConnection bus, String job) throws IOException {
-    while (true) {
-      Message m = bus.nextSignal();
-      // JobRemoved(u id, o job, s unit, s result)
-      if ("JobRemoved".equals(m.member()) && m.body().size() == 4 && job.equals(m.body().get(1))) {
-        Log.debug("systemd: " + m.body().get(2) + ": job " + job + " " + m.body().get(3));
-        return (String) m.body().get(3);
+  /** A connection to systemd's manager. */
+  private record Bus(DBusConnection connection) implements java.io.Closeable {
+    static Bus connect() throws IOException {
+      boolean direct = Files.exists(Path.of(PRIVATE_SOCKET));
+      String socket = direct ? PRIVATE_SOCKET : SYSTEM_BUS;
+      DBusConnection c;
+      try {
+        c = DBusConnection.open(socket, Native.geteuid(), !direct, TIMEOUT_MILLIS);
+      } catch (IOException e) {
+        throw new IOException("connecting to " + socket + ": " + e.getMessage(), e);
       }
+      try {
+        if (!direct) {
+          // A message bus sends a broadcast signal only to those who asked.
+          c.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+              "AddMatch", "s", List.of("type='signal',sender='" + SYSTEMD + "',interface='"
+                  + MANAGER + "',member='JobRemoved'"));
+        }
+        // systemd sends job signals to subscribers (a direct connection gets them anyway).
+        c.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", List.of());
+        return new Bus(c);
+      } catch (IOException e) {
+        c.close();
+        throw e;
+      }
+    }
+
+    List<Object> manager(String method, String signature, List<Object> args)
+        throws IOException {
+      return connection.call(SYSTEMD, MANAGER_PATH, MANAGER, method, signature, args);
+    }
+
+    /** systemd's version, e.g. 252 for "252.39-1~deb12u2"; 0 when it cannot be read. */
+    int version() {
+      try {
+        List<Object> v = connection.call(SYSTEMD, MANAGER_PATH,
+            "org.freedesktop.DBus.Properties", "Get", "ss", List.of(MANAGER, "Version"));
+        String text = (String) ((Variant) v.get(0)).value();
+        int i = 0;
+        while (i < text.length() && Character.isDigit(text.charAt(i))) {
+          i++;
+        }
+        return i == 0 ? 0 : Integer.parseInt(text.substring(0, Math.min(i, 6)));
+      } catch (IOException | RuntimeException e) {
+        Log.debug("systemd: reading its version: " + e.getMessage());
+        return 0;
+      }
+    }
+
+    /** ResetFailedUnit, whose errors (not failed, not loaded) do not matter. */
+    void resetFailed(String unit) {
+      try {
+        manager("ResetFailedUnit", "s", List.of(unit));
+      } catch (IOException e) {
+        Log.debug("systemd: resetting " + unit + ": " + e.getMessage());
+      }
+    }
+
+    /**
+     * Waits for systemd's JobRemoved signal for {@code job} and returns its
+     * result ("done", "failed", ...), within one deadline however many other
+     * signals a busy systemd sends meanwhile.
+     */
+    String waitForJob(String job) throws IOException {
+      long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000;
+      while (System.nanoTime() < deadline) {
+        Message m = connection.nextSignal();
+        // JobRemoved(u id, o job, s unit, s result)
+        if ("JobRemoved".equals(m.member()) && m.body().size() == 4
+            && job.equals(m.body().get(1))) {
+          Log.debug("systemd: " + m.body().get(2) + ": job " + job + " " + m.body().get(3));
+          return (String) m.body().get(3);
+        }
+      }
+      throw new IOException("systemd did not finish job " + job + " within " + TIMEOUT_MILLIS
+          + " ms");
+    }
+
+    @Override
+    public void close() throws IOException {
+      connection.close();
     }
   }
 
@@ -221,8 +293,12 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
    * whose controllers are v1 (pure or hybrid), systemd takes the legacy
    * names; on pure v2 the unified ones. {@code update} gives only what the
    * resources name (a new scope also gets accounting and its devices).
+   * Properties newer than {@code systemdVersion} are left out, as runc does
+   * (systemd refuses a unit with a property it does not know): the cgroupfs
+   * writes still apply those values.
    */
-  static List<Object> resourceProperties(Resources r, Layout layout, boolean update) {
+  static List<Object> resourceProperties(Resources r, Layout layout, boolean update,
+      int systemdVersion) {
     boolean legacy = layout.v1("memory") != null || layout.v1("cpu") != null;
     List<Object> props = new ArrayList<>();
     if (!update) {
@@ -261,17 +337,19 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
       }
       prop(props, "CPUQuotaPerSecUSec", "t", perSec);
     }
-    if (cpu != null && cpu.period() != null && cpu.period() != 0) {
+    if (cpu != null && cpu.period() != null && cpu.period() != 0 && systemdVersion >= 242) {
       prop(props, "CPUQuotaPeriodUSec", "t", cpu.period());
     }
-    if (!legacy && cpu != null && cpu.cpus() != null && !cpu.cpus().isEmpty()) {
+    boolean cpuset = !legacy && systemdVersion >= 244;
+    if (cpuset && cpu != null && cpu.cpus() != null && !cpu.cpus().isEmpty()) {
       prop(props, "AllowedCPUs", "ay", bitmask(cpu.cpus(), "linux.resources.cpu.cpus"));
     }
-    if (!legacy && cpu != null && cpu.mems() != null && !cpu.mems().isEmpty()) {
+    if (cpuset && cpu != null && cpu.mems() != null && !cpu.mems().isEmpty()) {
       prop(props, "AllowedMemoryNodes", "ay", bitmask(cpu.mems(), "linux.resources.cpu.mems"));
     }
-    if (r.pids() != null) {
-      prop(props, "TasksMax", "t", r.pids().limit() > 0 ? r.pids().limit() : -1L);
+    // runc: a limit, or -1 for none; 0 says nothing.
+    if (r.pids() != null && (r.pids().limit() > 0 || r.pids().limit() == -1)) {
+      prop(props, "TasksMax", "t", r.pids().limit());
     }
     if (r.blockIO() != null && r.blockIO().weight() != null && r.blockIO().weight() != 0) {
       int w = r.blockIO().weight();
@@ -295,20 +373,32 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
    * devices); an allow-list becomes DevicePolicy=strict and one DeviceAllow
    * per device, spelled as runc spells them: {@code /dev/char/M:N} for one
    * device, {@code char-<name>} from /proc/devices for a whole major,
-   * {@code char-*} for every device of a type. A deny-list cannot be said
-   * to systemd: the policy stays "auto" and the cgroupfs writes that follow
-   * apply it.
+   * {@code char-*} for every device of a type. What systemd cannot say
+   * fails closed, as in runc: an allow of one minor of every major is left
+   * out (systemd would allow every device), and a deny-list (allow all but
+   * some) becomes "strict" with nothing allowed, with a warning: after a
+   * reload systemd denies more than the config, never less.
    */
   private static void devices(List<Object> props, List<Resources.DeviceRule> rules) {
     DeviceFilter.State state = DeviceFilter.emulate(rules);
     if (state.defaultAllow()) {
+      if (!state.exceptions().isEmpty()) {
+        Log.warn("linux.resources.devices: systemd takes no deny-list; its DevicePolicy is"
+            + " strict with nothing allowed, which a systemd reload would apply");
+        prop(props, "DevicePolicy", "s", "strict");
+        prop(props, "DeviceAllow", "a(ss)", List.of());
+      }
       return;
     }
     List<Object> allow = new ArrayList<>();
     for (Resources.DeviceRule e : state.exceptions()) {
       String kind = e.type().equals("b") ? "block" : "char";
       String path;
-      if (e.major() < 0) {
+      if (e.major() < 0 && e.minor() >= 0) {
+        Log.warn("linux.resources.devices: " + kind + " *:" + e.minor() + " cannot be said to"
+            + " systemd (it would allow every device): left out of DeviceAllow");
+        continue;
+      } else if (e.major() < 0) {
         path = kind + "-*";
       } else if (e.minor() < 0) {
         path = deviceGroup(e.type(), e.major());

@@ -126,8 +126,8 @@ public final class DBusConnection implements Closeable {
     int length;
     try {
       length = Message.length(head);
-    } catch (IllegalArgumentException e) {
-      throw new IOException(e.getMessage());
+    } catch (RuntimeException e) {
+      throw new IOException(e.getMessage(), e);
     }
     if (length < 16 || length > 128 << 20) {
       throw new IOException("D-Bus message of " + length + " bytes");
@@ -137,8 +137,8 @@ public final class DBusConnection implements Closeable {
     readFully(all, 16, length - 16);
     try {
       return Message.decode(all);
-    } catch (IllegalArgumentException | ClassCastException e) {
-      throw new IOException("unreadable D-Bus message: " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new IOException("unreadable D-Bus message: " + e.getMessage(), e);
     }
   }
 

@@ -95,6 +95,9 @@ final class Marshal {
       }
       case 'g' -> {
         byte[] b = ((String) v).getBytes(StandardCharsets.US_ASCII);
+        if (b.length > 255) {
+          throw new IllegalArgumentException("signature longer than 255 bytes");
+        }
         write(b.length);
         raw(b);
         write(0);

@@ -85,11 +85,15 @@ public record Message(int type, int serial, int replySerial, String path, String
       throw new IllegalArgumentException("D-Bus protocol version " + first16[3]);
     }
     Unmarshal u = new Unmarshal(first16, 4);
-    int body = u.u32();
+    long body = u.u32() & 0xffffffffL;
     u.u32();
-    int fields = u.u32();
-    int header = (FIXED_HEADER + 4 + fields + 7) / 8 * 8;
-    return header + body;
+    long fields = u.u32() & 0xffffffffL;
+    long total = (FIXED_HEADER + 4 + fields + 7) / 8 * 8 + body;
+    // The specification's maximum message size is 128 MiB.
+    if (total > 128L << 20) {
+      throw new IllegalArgumentException("D-Bus message of " + total + " bytes");
+    }
+    return (int) total;
   }
 
   /** Reads one whole message. */

@@ -16,6 +16,9 @@ final class Signatures {
     if (c == '(' || c == '{') {
       char close = c == '(' ? ')' : '}';
       int i = start + 1;
+      if (i < sig.length() && sig.charAt(i) == close) {
+        throw new IllegalArgumentException("signature " + sig + ": an empty " + c + close);
+      }
       while (i < sig.length() && sig.charAt(i) != close) {
         i = end(sig, i);
       }

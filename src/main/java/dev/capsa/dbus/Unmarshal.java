@@ -7,9 +7,16 @@ import java.util.List;
 /**
  * Reads values in the D-Bus wire format (little-endian), into the Java
  * shapes {@link Marshal} writes. Alignment counts from the start of the
- * message, which {@code data} holds from index 0.
+ * message, which {@code data} holds from index 0. Input from the peer is
+ * untrusted: every length is checked as unsigned against what is there,
+ * nesting is bounded as the specification bounds it, and anything malformed
+ * is an IllegalArgumentException, never a loop or an out-of-bounds read.
  */
 final class Unmarshal {
+  /** The specification's limits: 32 nested arrays plus 32 nested structs. */
+  private static final int MAX_DEPTH = 64;
+  private static final long MAX_ARRAY = 64L << 20;
+
   private final byte[] data;
   private int pos;
 
@@ -35,10 +42,17 @@ final class Unmarshal {
     return v;
   }
 
-  private void need(int n) {
+  private void need(long n) {
     if (pos + n > data.length) {
       throw new IllegalArgumentException("D-Bus message truncated at byte " + pos);
     }
+  }
+
+  /** A uint32 length, which must fit in what is left of the message. */
+  private int length() {
+    long n = u32() & 0xffffffffL;
+    need(n);
+    return (int) n;
   }
 
   /** Reads every complete type of a signature. */
@@ -47,7 +61,7 @@ final class Unmarshal {
     int i = 0;
     while (i < signature.length()) {
       int end = Signatures.end(signature, i);
-      out.add(value(signature.substring(i, end)));
+      out.add(value(signature.substring(i, end), 0));
       i = end;
     }
     return out;
@@ -55,6 +69,13 @@ final class Unmarshal {
 
   /** Reads one value of a complete type. */
   Object value(String type) {
+    return value(type, 0);
+  }
+
+  private Object value(String type, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new IllegalArgumentException("D-Bus value nested deeper than " + MAX_DEPTH);
+    }
     char c = type.charAt(0);
     switch (c) {
       case 'y' -> {
@@ -81,8 +102,8 @@ final class Unmarshal {
         return lo | hi << 32;
       }
       case 's', 'o' -> {
-        int n = u32();
-        need(n + 1);
+        int n = length();
+        need(n + 1L);
         String s = new String(data, pos, n, StandardCharsets.UTF_8);
         pos += n + 1;
         return s;
@@ -90,30 +111,48 @@ final class Unmarshal {
       case 'g' -> {
         need(1);
         int n = data[pos++] & 0xff;
-        need(n + 1);
+        need(n + 1L);
         String s = new String(data, pos, n, StandardCharsets.US_ASCII);
         pos += n + 1;
         return s;
       }
       case 'v' -> {
-        String sig = (String) value("g");
-        return new Variant(sig, value(sig));
+        String sig = (String) value("g", depth);
+        if (sig.isEmpty() || Signatures.end(sig, 0) != sig.length()) {
+          throw new IllegalArgumentException("D-Bus variant signature \"" + sig
+              + "\" is not one complete type");
+        }
+        return new Variant(sig, value(sig, depth + 1));
       }
       case 'a' -> {
-        int length = u32();
+        long length = u32() & 0xffffffffL;
+        if (length > MAX_ARRAY) {
+          throw new IllegalArgumentException("D-Bus array of " + length + " bytes");
+        }
         String element = type.substring(1);
         align(Signatures.alignment(element.charAt(0)));
-        int end = pos + length;
         need(length);
+        int end = pos + (int) length;
         List<Object> out = new ArrayList<>();
         while (pos < end) {
-          out.add(value(element));
+          out.add(value(element, depth + 1));
+        }
+        if (pos != end) {
+          throw new IllegalArgumentException("D-Bus array element runs past the array's end");
         }
         return out;
       }
       case '(', '{' -> {
         align(8);
-        return values(type.substring(1, type.length() - 1));
+        String fields = type.substring(1, type.length() - 1);
+        List<Object> out = new ArrayList<>();
+        int i = 0;
+        while (i < fields.length()) {
+          int end = Signatures.end(fields, i);
+          out.add(value(fields.substring(i, end), depth + 1));
+          i = end;
+        }
+        return out;
       }
       default -> throw new IllegalArgumentException("D-Bus type " + c + " is not supported");
     }

@@ -159,7 +159,8 @@ public final class Creator {
         throw new ContainerException("the container process exited during create");
       }
       int master = consoleOurs >= 0 ? receiveMaster() : -1;
-      state = state.withPid(pid, stat.startTime()).withStatus(Status.CREATED);
+      state = state.withPid(pid, stat.startTime()).withStatus(Status.CREATED)
+          .withCgroup(state.cgroup(), cgroupOwned, state.systemdUnit());
       container.save(state);
       if (options.pidFile() != null) {
         writePidFile(options.pidFile(), pid);
@@ -187,9 +188,10 @@ public final class Creator {
    */
   private ContainerState makeCgroup(ContainerState state) {
     if (scope != null) {
-      // Owned (removed on failure) only once systemd has made the scope for
-      // us: a scope of that name may be another container's.
-      return state.withCgroup(cgroup.directories(), true, scope.unit());
+      // Owned (removed on failure, and by a delete of what a killed create
+      // left) only once systemd has made the scope for us: a scope of that
+      // name may be another container's. enterCgroup records it.
+      return state.withCgroup(cgroup.directories(), false, scope.unit());
     }
     boolean existed = cgroup.exists();
     if (existed) {
@@ -218,10 +220,14 @@ public final class Creator {
   }
 
   private void destroyCgroupQuietly() {
-    try {
-      if (scope != null) {
+    if (scope != null) {
+      try {
         SystemdScope.stop(scope.unit());
+      } catch (RuntimeException e) {
+        Log.warn("stopping the systemd scope of " + id + ": " + e.getMessage());
       }
+    }
+    try {
       cgroup.destroy();
     } catch (RuntimeException e) {
       Log.warn("removing the cgroup of " + id + ": " + e.getMessage());
@@ -349,11 +355,12 @@ public final class Creator {
    * every one gets the resources: the stage is still waiting, so no
    * container code runs before the limits.
    */
-  private void enterCgroup(int stagePid) {
+  private void enterCgroup(int stagePid, ContainerState state) {
     if (scope != null) {
       scope.start(stagePid, id, spec.linux() == null || spec.linux().resources() == null
           ? Resources.NONE : spec.linux().resources(), cgroup.layout());
       cgroupOwned = true;
+      container.save(state.withCgroup(state.cgroup(), true, state.systemdUnit()));
       cgroup.create();
       cgroup.apply(resources);
     }
@@ -364,7 +371,7 @@ public final class Creator {
   private void sync(int tag, ContainerState state) {
     Linux l = spec.linux();
     switch (tag) {
-      case SetupCompiler.SYNC_CGROUP -> enterCgroup(session.stagePid());
+      case SetupCompiler.SYNC_CGROUP -> enterCgroup(session.stagePid(), state);
       case SetupCompiler.SYNC_USERNS -> {
         IdMaps.write(session.stagePid(), l.uidMappings(), l.gidMappings(), "linux.uidMappings");
         sendIdmappedTrees();

@@ -95,11 +95,20 @@ public final class Lifecycle {
         signalAll(s, Signals.SIGKILL);
       }
       if (s.cgroupOwned()) {
-        try {
-          if (s.systemdUnit() != null) {
+        RuntimeException stopFailed = null;
+        if (s.systemdUnit() != null) {
+          try {
             SystemdScope.stop(s.systemdUnit());
+          } catch (RuntimeException e) {
+            // The directories go anyway (the processes are dead); then the error.
+            stopFailed = e;
           }
+        }
+        try {
           cg.destroy();
+          if (stopFailed != null) {
+            throw stopFailed;
+          }
         } catch (RuntimeException e) {
           throw new ContainerException("cannot delete container \"" + c.id() + "\": "
               + e.getMessage());
@@ -399,10 +408,13 @@ public final class Lifecycle {
         }
       }
       try {
+        // The plan first: it checks the values, and systemd gets only valid ones.
+        dev.capsa.cgroups.ResourcePlan plan = dev.capsa.cgroups.ResourcePlan.of(r, cg.layout(),
+            true);
         if (s.systemdUnit() != null) {
           SystemdScope.setProperties(s.systemdUnit(), r, cg.layout());
         }
-        cg.apply(dev.capsa.cgroups.ResourcePlan.of(r, cg.layout(), true));
+        cg.apply(plan);
       } catch (dev.capsa.spec.SpecException e) {
         throw new ContainerException(e.getMessage());
       }

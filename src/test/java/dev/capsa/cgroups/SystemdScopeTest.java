@@ -29,9 +29,10 @@ class SystemdScopeTest {
             "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice"
                 + "/crio-abc.scope"),
         SystemdScope.of("kubepods-besteffort-pod1.slice:crio:abc", "ignored"));
-    assertEquals(new SystemdScope("x.scope", "system.slice", "/system.slice/x.scope"),
+    // runc's names, also without a prefix.
+    assertEquals(new SystemdScope("-x.scope", "system.slice", "/system.slice/-x.scope"),
         SystemdScope.of("::x", "id"));
-    assertEquals("/x.scope", SystemdScope.of("-.slice::x", "id").cgroupPath());
+    assertEquals("/p-x.scope", SystemdScope.of("-.slice:p:x", "id").cgroupPath());
   }
 
   @Test
@@ -54,7 +55,7 @@ class SystemdScopeTest {
 
   private static Map<String, Object> props(Resources r, Layout layout, boolean update) {
     Map<String, Object> out = new java.util.LinkedHashMap<>();
-    for (Object p : SystemdScope.resourceProperties(r, layout, update)) {
+    for (Object p : SystemdScope.resourceProperties(r, layout, update, 252)) {
       List<?> pair = (List<?>) p;
       Variant v = (Variant) pair.get(1);
       Object value = v.value() instanceof byte[] b ? List.of(b[0]) : v.value();
@@ -127,14 +128,49 @@ class SystemdScopeTest {
   }
 
   @Test
-  void aDenyListLeavesSystemdsDevicePolicyAlone() {
-    // "a" allows everything again: an allow-all with exceptions systemd cannot say.
+  void allowingEverythingLeavesSystemdsDevicePolicyAlone() {
     Resources r = new Resources(null, null, null, null, List.of(), null, Map.of(),
-        List.of(new Resources.DeviceRule(true, "a", null, null, "rwm"),
-            new Resources.DeviceRule(false, "c", 1L, 3L, "rwm")), Map.of());
+        List.of(new Resources.DeviceRule(true, "a", null, null, "rwm")), Map.of());
     Map<String, Object> p = props(r, Layouts.V1, false);
     assertTrue(!p.containsKey("DevicePolicy s") && !p.containsKey("DeviceAllow a(ss)"),
         p.toString());
+  }
+
+  @Test
+  void aDenyListFailsClosedAsInRunc() {
+    // Everything but /dev/kmsg: systemd takes allow-lists only.
+    Resources r = new Resources(null, null, null, null, List.of(), null, Map.of(),
+        List.of(new Resources.DeviceRule(true, "a", null, null, "rwm"),
+            new Resources.DeviceRule(false, "c", 1L, 11L, "rwm")), Map.of());
+    Map<String, Object> p = props(r, Layouts.V1, false);
+    assertEquals("strict", p.get("DevicePolicy s"));
+    assertEquals(List.of(), p.get("DeviceAllow a(ss)"));
+  }
+
+  @Test
+  void oneMinorOfEveryMajorIsLeftOutNotWidenedToEveryDevice() {
+    Resources r = new Resources(null, null, null, null, List.of(), null, Map.of(),
+        List.of(new Resources.DeviceRule(true, "c", null, 5L, "rw")), Map.of());
+    List<?> allow = (List<?>) props(r, Layouts.V1, false).get("DeviceAllow a(ss)");
+    assertTrue(!allow.contains(List.of("char-*", "rw")), allow.toString());
+    assertEquals(List.of("char-*", "m"), allow.get(0));
+  }
+
+  @Test
+  void propertiesOlderSystemdDoesNotKnowAreLeftOut() {
+    Map<String, Object> p = new java.util.LinkedHashMap<>();
+    for (Object o : SystemdScope.resourceProperties(LIMITS, Layouts.V2, true, 239)) {
+      p.put((String) ((List<?>) o).get(0), o);
+    }
+    assertTrue(p.containsKey("CPUQuotaPerSecUSec") && !p.containsKey("CPUQuotaPeriodUSec")
+        && !p.containsKey("AllowedCPUs") && !p.containsKey("AllowedMemoryNodes"), p.toString());
+  }
+
+  @Test
+  void aPidsLimitOfZeroSaysNothing() {
+    Resources r = new Resources(null, null, new Resources.Pids(0), null, List.of(), null,
+        Map.of(), List.of(), Map.of());
+    assertEquals(Map.of(), props(r, Layouts.V2, true));
   }
 
   @Test

@@ -85,6 +85,38 @@ class MessageTest {
   }
 
   @Test
+  void malformedInputIsAnErrorNeverALoopOrAnOverrun() {
+    // A string as long as 4 GiB - 1, in a message of 4 bytes.
+    assertThrows(IllegalArgumentException.class,
+        () -> new Unmarshal(new byte[] {-1, -1, -1, -1}, 0).values("s"));
+    // An array of empty structs would consume nothing per element.
+    assertThrows(IllegalArgumentException.class,
+        () -> new Unmarshal(new byte[] {8, 0, 0, 0, 0, 0, 0, 0}, 0).values("a()"));
+    // A variant without a type, and one with two.
+    assertThrows(IllegalArgumentException.class,
+        () -> new Unmarshal(new byte[] {0, 0}, 0).values("v"));
+    assertThrows(IllegalArgumentException.class,
+        () -> new Unmarshal(new byte[] {2, 'y', 'y', 0, 1, 2}, 0).values("v"));
+    // Variants in variants, deeper than the specification allows.
+    java.io.ByteArrayOutputStream deep = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < 100; i++) {
+      deep.writeBytes(new byte[] {1, 'v', 0});
+    }
+    deep.writeBytes(new byte[] {1, 'y', 0, 7});
+    assertThrows(IllegalArgumentException.class,
+        () -> new Unmarshal(deep.toByteArray(), 0).values("v"));
+    // An element that runs past its array's end.
+    assertThrows(IllegalArgumentException.class,
+        () -> new Unmarshal(new byte[] {2, 0, 0, 0, 0, 0, 0, 0, 9, 9}, 0).values("au"));
+  }
+
+  @Test
+  void aMessageLongerThanTheSpecificationAllowsIsRefused() {
+    byte[] head = {'l', 2, 0, 1, -1, -1, -1, -1, 1, 0, 0, 0, 0, 0, 0, 0};
+    assertThrows(IllegalArgumentException.class, () -> Message.length(head));
+  }
+
+  @Test
   void valuesMustMatchTheSignature() {
     assertThrows(IllegalArgumentException.class, () -> new Marshal().values("ss", List.of("a")));
     assertThrows(IllegalArgumentException.class,
