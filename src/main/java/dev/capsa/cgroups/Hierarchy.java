@@ -55,9 +55,10 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
     // A hierarchy can be mounted more than once: a bind of / (mount --rbind /
     // /mnt) repeats every cgroup mount below /mnt. It is still one hierarchy,
     // and capsa mounts each hierarchy once into a container (a second mount of
-    // the same hierarchy on the same target fails with EBUSY): the first
-    // mount, in mountinfo order (the original comes before its copies), wins.
-    Set<String> seen = new java.util.HashSet<>();
+    // the same hierarchy on the same target fails with EBUSY): the one under
+    // /sys/fs/cgroup, else the first in mountinfo order (the original comes
+    // before its copies).
+    Map<String, Integer> seen = new HashMap<>();
     for (String line : mountinfo) {
       int dash = line.indexOf(" - ");
       if (dash < 0) {
@@ -71,11 +72,8 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
       String mountPoint = unescape(pre[4]);
       String root = unescape(pre[3]);
       switch (post[0]) {
-        case "cgroup2" -> {
-          if (seen.add("cgroup2")) {
-            out.add(new Hierarchy(mountPoint, true, "", relative(v2Path, root)));
-          }
-        }
+        case "cgroup2" ->
+            add(out, seen, "cgroup2", new Hierarchy(mountPoint, true, "", relative(v2Path, root)));
         case "cgroup" -> {
           List<String> opts = new ArrayList<>();
           for (String o : post[2].split(",")) {
@@ -84,15 +82,28 @@ public record Hierarchy(String mountPoint, boolean v2, String options, String cg
             }
           }
           String options = String.join(",", opts);
-          if (seen.add(options)) {
-            out.add(new Hierarchy(mountPoint, false, options,
-                relative(v1Paths.getOrDefault(options, "/"), root)));
-          }
+          add(out, seen, options, new Hierarchy(mountPoint, false, options,
+              relative(v1Paths.getOrDefault(options, "/"), root)));
         }
         default -> { }
       }
     }
     return List.copyOf(out);
+  }
+
+  private static void add(List<Hierarchy> out, Map<String, Integer> seen, String key,
+      Hierarchy h) {
+    Integer at = seen.get(key);
+    if (at == null) {
+      seen.put(key, out.size());
+      out.add(h);
+    } else if (!standard(out.get(at).mountPoint()) && standard(h.mountPoint())) {
+      out.set(at, h);
+    }
+  }
+
+  private static boolean standard(String mountPoint) {
+    return mountPoint.equals("/sys/fs/cgroup") || mountPoint.startsWith("/sys/fs/cgroup/");
   }
 
   /**

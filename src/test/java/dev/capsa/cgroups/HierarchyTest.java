@@ -52,6 +52,17 @@ class HierarchyTest {
   }
 
   @Test
+  void ofTwoMountsOfAHierarchyTheOneUnderSysFsCgroupWins() {
+    List<Hierarchy> h = Hierarchy.parse(lines("""
+        90 80 0:29 / /mnt/sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+        32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+        """), lines("""
+        1:cpu:/
+        """));
+    assertEquals(List.of(new Hierarchy("/sys/fs/cgroup/cpu", false, "cpu", "/")), h);
+  }
+
+  @Test
   void hybridLikeThisMachine() {
     List<Hierarchy> h = Hierarchy.parse(lines("""
         31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
