@@ -13,6 +13,14 @@ set -u
 if [ "$0" != /run/capsa-test/script ]; then
   # On the host.
   here=$(cd "${0%/*}" && pwd -P)
+  # Inside, the root is read-only: what containerd.sh would install, now.
+  if ! command -v containerd >/dev/null || ! command -v runc >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends containerd runc >/dev/null 2>&1 || {
+      apt-get update -qq && apt-get install -y -qq --no-install-recommends containerd runc \
+        >/dev/null
+    } || { echo "containerd-systemd: cannot install containerd and runc" >&2; exit 1; }
+  fi
   export CAPSA_SYSTEMD_TIMEOUT=${CAPSA_SYSTEMD_TIMEOUT:-600}
   exec "$here/../systemd/run" "$here/containerd-systemd.sh" "$@"
 fi
