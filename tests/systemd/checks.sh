@@ -35,7 +35,8 @@ config() {
 }
 use() { cp "$b/config.json.$1" "$b/config.json"; }
 config sleeper '.process.args = ["sleep", "1000"]
-  | .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50}, cpu: {shares: 512}}'
+  | .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50},
+      cpu: {shares: 512, quota: 100000, period: 200000}}'
 config cat '.process.args = ["cat", "/proc/self/cgroup"]
   | .linux.cgroupsPath = "machine-test.slice:pre:t3"'
 config exit3 '.process.args = ["sh", "-c", "exit 3"]'
@@ -73,6 +74,7 @@ else
 fi
 expect "pids.max" 50 "$(cat "$pids/pids.max")"
 expect "systemd's TasksMax mirrors it" 50 "$(show TasksMax capsa-t1.scope)"
+expect "systemd's CPU quota mirrors quota/period" 500ms "$(show CPUQuotaPerSecUSec capsa-t1.scope)"
 expect "systemd's DevicePolicy" strict "$(show DevicePolicy capsa-t1.scope)"
 
 # systemd rewrites its controllers' files from the unit's properties when it
@@ -102,6 +104,9 @@ else
   expect "update set MemoryMax" 134217728 "$(show MemoryMax capsa-t1.scope)"
 fi
 expect "update set TasksMax" 60 "$(show TasksMax capsa-t1.scope)"
+sd update --cpu-quota 50000 t1 || bad "update --cpu-quota"
+expect "a quota alone is a share of the container's period" 250ms \
+  "$(show CPUQuotaPerSecUSec capsa-t1.scope)"
 # The hierarchies systemd does not manage (v1 freezer, cpuset, ...) are capsa's.
 "$capsa" pause t1 && ok "pause" || bad "pause"
 expect "paused" paused "$("$capsa" state t1 | jq -r .status)"

@@ -412,13 +412,45 @@ public final class Lifecycle {
         dev.capsa.cgroups.ResourcePlan plan = dev.capsa.cgroups.ResourcePlan.of(r, cg.layout(),
             true);
         if (s.systemdUnit() != null) {
-          SystemdScope.setProperties(s.systemdUnit(), r, cg.layout());
+          SystemdScope.setProperties(s.systemdUnit(), withCurrentPeriod(r, cg), cg.layout());
         }
         cg.apply(plan);
       } catch (dev.capsa.spec.SpecException e) {
         throw new ContainerException(e.getMessage());
       }
     }
+  }
+
+  /**
+   * A quota without a period is a share of the container's current period
+   * (systemd's CPUQuotaPerSecUSec needs both), as runc reads it: v1
+   * cpu.cfs_period_us, v2 the second field of cpu.max.
+   */
+  private static dev.capsa.spec.Resources withCurrentPeriod(dev.capsa.spec.Resources r,
+      Cgroup cg) {
+    dev.capsa.spec.Resources.Cpu c = r.cpu();
+    if (c == null || c.quota() == null || c.quota() <= 0 || c.period() != null) {
+      return r;
+    }
+    Long period = null;
+    try {
+      Path dir = cg.dir("cpu");
+      if (dir != null && Files.exists(dir.resolve("cpu.cfs_period_us"))) {
+        period = Long.parseLong(Files.readString(dir.resolve("cpu.cfs_period_us")).strip());
+      } else if (cg.v2Dir() != null && Files.exists(cg.v2Dir().resolve("cpu.max"))) {
+        String[] max = Files.readString(cg.v2Dir().resolve("cpu.max")).strip().split(" ");
+        period = max.length == 2 ? Long.parseLong(max[1]) : null;
+      }
+    } catch (IOException | NumberFormatException e) {
+      Log.debug("reading the cpu period of " + cg.directories() + ": " + e.getMessage());
+    }
+    if (period == null) {
+      return r;
+    }
+    return new dev.capsa.spec.Resources(r.memory(), new dev.capsa.spec.Resources.Cpu(
+        c.shares(), c.quota(), c.burst(), period, c.realtimeRuntime(), c.realtimePeriod(),
+        c.cpus(), c.mems(), c.idle()), r.pids(), r.blockIO(), r.hugepageLimits(), r.network(),
+        r.rdma(), r.devices(), r.unified());
   }
 
   /** runtime.md "Query State", with runc's extra fields. */
