@@ -120,6 +120,41 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
     return new ResourcePlan(List.copyOf(p.writes), v2Devices);
   }
 
+  /** runc's convertCPUSharesToCgroupV2Value: [2, 262144] onto [1, 10000]. */
+  static long cpuWeight(long shares) {
+    return 1 + ((shares - 2) * 9999) / 262142;
+  }
+
+  /** runc's convertBlkIOToIOWeightValue. */
+  static long ioWeight(int blkioWeight) {
+    return blkioWeight == 0 ? 0 : 1 + (blkioWeight - 10L) * 9999 / 990;
+  }
+
+  /**
+   * config-linux.md's swap is memory plus swap; cgroup v2's memory.swap.max
+   * is the swap alone (runc's ConvertMemorySwapToCgroupV2Value).
+   */
+  static String swapV2(long swap, Long limit) {
+    String field = R + "memory.swap";
+    if (swap == -1) {
+      return "max";
+    }
+    if (swap == 0) {
+      return "0";
+    }
+    if (limit == null || limit == 0) {
+      throw new SpecException(field + ": on cgroup v2 a swap limit needs memory.limit");
+    }
+    if (limit == -1) {
+      throw new SpecException(field + ": a swap limit with an unlimited memory.limit");
+    }
+    if (swap < limit) {
+      throw new SpecException(field + ": " + swap + " (memory plus swap) is below memory.limit "
+          + limit);
+    }
+    return Long.toString(swap - limit);
+  }
+
   private static final class Planner {
     final Layout layout;
     final List<Write> writes = new ArrayList<>();
@@ -208,38 +243,12 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
       }
     }
 
-    /**
-     * config-linux.md's swap is memory plus swap; cgroup v2's memory.swap.max
-     * is the swap alone (runc's ConvertMemorySwapToCgroupV2Value).
-     */
-    static String swapV2(long swap, Long limit) {
-      String field = R + "memory.swap";
-      if (swap == -1) {
-        return "max";
-      }
-      if (swap == 0) {
-        return "0";
-      }
-      if (limit == null || limit == 0) {
-        throw new SpecException(field + ": on cgroup v2 a swap limit needs memory.limit");
-      }
-      if (limit == -1) {
-        throw new SpecException(field + ": a swap limit with an unlimited memory.limit");
-      }
-      if (swap < limit) {
-        throw new SpecException(field + ": " + swap + " (memory plus swap) is below memory.limit "
-            + limit);
-      }
-      return Long.toString(swap - limit);
-    }
 
     void cpu(Resources.Cpu c) {
       String f = R + "cpu.";
       if (c.shares() != null && c.shares() != 0) {
-        // runc's convertCPUSharesToCgroupV2Value: [2, 262144] onto [1, 10000].
-        long weight = 1 + ((c.shares() - 2) * 9999) / 262142;
         add(f + "shares", "cpu", "cpu.shares", Long.toString(c.shares()), "cpu.weight",
-            Long.toString(weight));
+            Long.toString(cpuWeight(c.shares())));
       }
       // 0 is "not set" for both (Go tools write it for "no limit"), as in runc.
       Long quota = c.quota() == null || c.quota() == 0 ? null : c.quota();
@@ -331,10 +340,6 @@ public record ResourcePlan(List<Write> writes, List<Resources.DeviceRule> v2Devi
           "wiops");
     }
 
-    /** runc's convertBlkIOToIOWeightValue. */
-    static long ioWeight(int blkioWeight) {
-      return blkioWeight == 0 ? 0 : 1 + (blkioWeight - 10L) * 9999 / 990;
-    }
 
     void throttle(boolean v1, String field, List<Resources.ThrottleDevice> list, String v1File,
         String v2Key) {

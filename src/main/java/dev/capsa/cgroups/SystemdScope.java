@@ -7,6 +7,7 @@ import dev.capsa.dbus.Variant;
 import dev.capsa.linux.FileIo;
 import dev.capsa.linux.Native;
 import dev.capsa.log.Log;
+import dev.capsa.spec.CpuList;
 import dev.capsa.spec.Resources;
 import dev.capsa.spec.SpecException;
 import java.io.IOException;
@@ -316,16 +317,13 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
     }
     if (!legacy && mem != null && mem.swap() != null && mem.swap() != 0) {
       // OCI's swap is memory+swap; cgroup v2's swap.max is the swap alone.
-      if (mem.swap() < 0) {
-        prop(props, "MemorySwapMax", "t", -1L);
-      } else if (mem.limit() != null && mem.limit() > 0) {
-        prop(props, "MemorySwapMax", "t", mem.swap() - mem.limit());
-      }
+      String swapMax = ResourcePlan.swapV2(mem.swap(), mem.limit());
+      prop(props, "MemorySwapMax", "t", swapMax.equals("max") ? -1L : Long.parseLong(swapMax));
     }
     Resources.Cpu cpu = r.cpu();
     if (cpu != null && cpu.shares() != null && cpu.shares() != 0) {
       prop(props, legacy ? "CPUShares" : "CPUWeight", "t",
-          legacy ? cpu.shares() : 1 + ((cpu.shares() - 2) * 9999) / 262142);
+          legacy ? cpu.shares() : ResourcePlan.cpuWeight(cpu.shares()));
     }
     if (cpu != null && cpu.quota() != null && cpu.quota() != 0) {
       long period = cpu.period() == null || cpu.period() == 0 ? 100_000 : cpu.period();
@@ -354,7 +352,7 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
     if (r.blockIO() != null && r.blockIO().weight() != null && r.blockIO().weight() != 0) {
       int w = r.blockIO().weight();
       prop(props, legacy ? "BlockIOWeight" : "IOWeight", "t",
-          legacy ? (long) w : 1 + (long) (w - 10) * 9999 / 990);
+          legacy ? (long) w : ResourcePlan.ioWeight(w));
     }
     if (!update) {
       // On update the rules would change a list systemd appends to; update
@@ -441,29 +439,7 @@ public record SystemdScope(String unit, String slice, String cgroupPath) {
 
   /** A cpu or node list ("0-3,5") as systemd's byte mask: bit i of byte i/8 is cpu i. */
   static byte[] bitmask(String list, String field) {
-    byte[] mask = new byte[0];
-    for (String part : list.split(",")) {
-      String p = part.trim();
-      int dash = p.indexOf('-');
-      int from;
-      int to;
-      try {
-        from = Integer.parseInt(dash < 0 ? p : p.substring(0, dash));
-        to = dash < 0 ? from : Integer.parseInt(p.substring(dash + 1));
-      } catch (NumberFormatException e) {
-        throw new SpecException(field + ": \"" + list + "\" is not a list like 0-3,5");
-      }
-      if (from < 0 || to < from || to > 8191) {
-        throw new SpecException(field + ": \"" + list + "\" is not a list like 0-3,5");
-      }
-      if (mask.length <= to / 8) {
-        mask = java.util.Arrays.copyOf(mask, to / 8 + 1);
-      }
-      for (int i = from; i <= to; i++) {
-        mask[i / 8] |= (byte) (1 << (i % 8));
-      }
-    }
-    return mask;
+    return CpuList.parse(list, field, 8191).toByteArray();
   }
 
   /** -1 (unlimited in the config) is systemd's infinity, UINT64_MAX: the same bits. */

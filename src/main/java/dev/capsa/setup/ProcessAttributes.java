@@ -1,5 +1,6 @@
 package dev.capsa.setup;
 
+import dev.capsa.spec.CpuList;
 import dev.capsa.spec.Linux;
 import dev.capsa.spec.Spec;
 import dev.capsa.spec.SpecException;
@@ -85,36 +86,9 @@ final class ProcessAttributes {
    * {@code execCPUAffinity} and {@code memoryPolicy.nodes}).
    */
   static List<Long> cpuMask(String list, String field) {
-    long[] words = new long[16];
-    int max = -1;
-    for (String part : list.split(",")) {
-      String r = part.trim();
-      if (r.isEmpty()) {
-        continue;
-      }
-      int dash = r.indexOf('-');
-      int from;
-      int to;
-      try {
-        from = Integer.parseInt(dash < 0 ? r : r.substring(0, dash).trim());
-        to = dash < 0 ? from : Integer.parseInt(r.substring(dash + 1).trim());
-      } catch (NumberFormatException e) {
-        throw new SpecException(field + ": \"" + list + "\" is not a list like 0-3,7");
-      }
-      if (from > to || to >= words.length * 64) {
-        throw new SpecException(field + ": \"" + r + "\" is not a range of 0 to 1023");
-      }
-      for (int c = from; c <= to; c++) {
-        words[c / 64] |= 1L << (c % 64);
-      }
-      max = Math.max(max, to);
-    }
-    if (max < 0) {
-      throw new SpecException(field + ": \"" + list + "\" names no CPU or node");
-    }
     List<Long> out = new ArrayList<>();
-    for (int i = 0; i <= max / 64; i++) {
-      out.add(words[i]);
+    for (long word : CpuList.parse(list, field, 1023).toLongArray()) {
+      out.add(word);
     }
     return out;
   }
