@@ -88,9 +88,9 @@ final class ExecCommand implements Command {
     if (terminal != null) {
       // The process may be gone already (and reaped by the stage): then no pidfd, and the
       // bridge copies what is left until the slave is closed.
-      int pidfd = RunCommand.watch(started.pid());
+      int pidfd = TerminalBridge.watch(started.pid());
       terminal.copyUntilExit(pidfd);
-      RunCommand.closeQuietly(pidfd);
+      TerminalBridge.closeQuietly(pidfd);
     }
     int status = started.await();
     if (terminal != null) {

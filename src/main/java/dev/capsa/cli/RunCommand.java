@@ -1,7 +1,6 @@
 package dev.capsa.cli;
 
 import dev.capsa.linux.Native;
-import dev.capsa.linux.SyscallException;
 import dev.capsa.log.Log;
 import dev.capsa.runtime.ContainerException;
 import dev.capsa.runtime.Creator;
@@ -63,7 +62,7 @@ final class RunCommand implements Command {
     TerminalBridge terminal = master >= 0 ? new TerminalBridge(master) : null;
     // The bridge copies until the container process exits: a pidfd taken before start, while
     // the process waits at the exec fifo, so it cannot be anyone else's.
-    int pidfd = terminal != null && !detach ? watch(pid) : -1;
+    int pidfd = terminal != null && !detach ? TerminalBridge.watch(pid) : -1;
     if (!detach) {
       Native.forwardSignals(pid, terminal == null ? -1 : terminal.winchFd());
     }
@@ -73,7 +72,7 @@ final class RunCommand implements Command {
       if (terminal != null) {
         terminal.close();
       }
-      closeQuietly(pidfd);
+      TerminalBridge.closeQuietly(pidfd);
       try {
         Lifecycle.delete(g.store(), id, true);
       } catch (ContainerException gone) {
@@ -90,7 +89,7 @@ final class RunCommand implements Command {
     Log.debug("started");
     if (terminal != null) {
       terminal.copyUntilExit(pidfd);
-      closeQuietly(pidfd);
+      TerminalBridge.closeQuietly(pidfd);
     }
     int status = Native.waitPid(pid, false);
     if (terminal != null) {
@@ -106,26 +105,6 @@ final class RunCommand implements Command {
       }
     }
     return exitCode(status);
-  }
-
-  /** A pidfd of {@code pid}, or -1 (the bridge then copies until the pty's slave is closed). */
-  static int watch(int pid) {
-    try {
-      return Native.pidfdOpen(pid);
-    } catch (SyscallException e) {
-      Log.debug("pidfd of " + pid + ": " + e.getMessage());
-      return -1;
-    }
-  }
-
-  static void closeQuietly(int fd) {
-    if (fd >= 0) {
-      try {
-        Native.close(fd);
-      } catch (SyscallException e) {
-        Log.debug("close: " + e.getMessage());
-      }
-    }
   }
 
   /** The shell's convention: the exit status, or 128+N for death by signal N. */

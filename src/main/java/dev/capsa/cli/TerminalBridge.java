@@ -1,5 +1,6 @@
 package dev.capsa.cli;
 
+import dev.capsa.linux.Errno;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.SyscallException;
 import dev.capsa.log.Log;
@@ -26,7 +27,6 @@ import dev.capsa.log.Log;
 final class TerminalBridge {
   /** How long to wait for the process after a hangup of the pty before looking again. */
   private static final int HANGUP_PAUSE_MILLIS = 100;
-  private static final int EBADF = 9;
 
   private final int master;
   private final int[] winch = Native.pipe();
@@ -106,13 +106,28 @@ final class TerminalBridge {
   }
 
   private void releaseSlave() {
-    if (slave >= 0) {
-      int fd = slave;
-      slave = -1;
+    int fd = slave;
+    slave = -1;
+    closeQuietly(fd);
+  }
+
+  /** A pidfd of {@code pid} to copy until, or -1 (then: until the pty's slave is closed). */
+  static int watch(int pid) {
+    try {
+      return Native.pidfdOpen(pid);
+    } catch (SyscallException e) {
+      Log.debug("pidfd of " + pid + ": " + e.getMessage());
+      return -1;
+    }
+  }
+
+  /** Closes {@code fd} unless it is -1; a failure is only logged. */
+  static void closeQuietly(int fd) {
+    if (fd >= 0) {
       try {
         Native.close(fd);
       } catch (SyscallException e) {
-        Log.debug("pty slave: " + e.getMessage());
+        Log.debug("close: " + e.getMessage());
       }
     }
   }
@@ -152,7 +167,7 @@ final class TerminalBridge {
     while (true) {
       Native.poll(fds, revents, -1);
       if ((revents[0] & Native.POLLNVAL) != 0) {
-        throw new SyscallException("poll", "pty master", EBADF);
+        throw new SyscallException("poll", "pty master", Errno.EBADF);
       }
       boolean hungUp = false;
       if ((revents[0] & Native.POLLIN) != 0) {
