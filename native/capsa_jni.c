@@ -1066,6 +1066,18 @@ static unsigned int nl_link_index(int fd, const char *name)
 	return 0;
 }
 
+/* Clears the request at nh (size bytes) and starts an RTM_NEWLINK for interface index. */
+static void link_request(struct nlmsghdr *nh, size_t size, int index)
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+
+	memset(nh, 0, size);
+	nh->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
+	nh->nlmsg_type = RTM_NEWLINK;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = index;
+}
+
 /*
  * Moves a network interface into the network namespace of netns_fd, renamed
  * (IFLA_NET_NS_FD + IFLA_IFNAME in one RTM_NEWLINK, as `ip link set dev X
@@ -1169,11 +1181,7 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 		throw_errno(env, "RTM_NEWLINK", new_name.c, EEXIST);
 		goto out;
 	}
-	memset(&req, 0, sizeof req);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
-	req.nh.nlmsg_type = RTM_NEWLINK;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = (int)index;
+	link_request(&req.nh, sizeof req, (int)index);
 	nl_attr(&req.nh, IFLA_NET_NS_FD, &netns_fd, sizeof netns_fd);
 	nl_attr(&req.nh, IFLA_IFNAME, new_name.c, strlen(new_name.c) + 1);
 	rc = nl_request(host, &req.nh);
@@ -1184,11 +1192,7 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 		if (moved != 0) {
 			pid_t self = getpid();
 
-			memset(&req, 0, sizeof req);
-			req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
-			req.nh.nlmsg_type = RTM_NEWLINK;
-			req.ifi.ifi_family = AF_UNSPEC;
-			req.ifi.ifi_index = (int)moved;
+			link_request(&req.nh, sizeof req, (int)moved);
 			nl_attr(&req.nh, IFLA_NET_NS_PID, &self, sizeof self);
 			(void)nl_request(inside, &req.nh);
 		}
@@ -1215,11 +1219,7 @@ JNIEXPORT void JNICALL Java_dev_capsa_linux_Native_moveLink(JNIEnv *env, jclass 
 			goto out;
 		}
 	}
-	memset(&req, 0, sizeof req);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
-	req.nh.nlmsg_type = RTM_NEWLINK;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = (int)index;
+	link_request(&req.nh, sizeof req, (int)index);
 	req.ifi.ifi_flags = IFF_UP;
 	req.ifi.ifi_change = IFF_UP;
 	rc = nl_request(inside, &req.nh);
