@@ -46,11 +46,11 @@ final class Agents {
   }
 
   /**
-   * Accepts one connection, receives the message and its fds, writes
-   * {@code {"message": TEXT, "fds": [readlink of each fd]}} to {@code NAME.json}, then closes
-   * the fds (a seccomp listener closed makes the notified syscalls fail with ENOSYS) and exits.
+   * The start of every agent: listens on the socket {@code argv[1]}, says so by creating
+   * {@code NAME.ready} ({@code NAME} is {@code argv[2]}), and accepts one connection as
+   * {@code c}.
    */
-  private static final String SECCOMP_AGENT = """
+  private static final String ACCEPT_ONE = """
       import json, os, socket, sys
       sock, out = sys.argv[1], sys.argv[2]
       s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -58,6 +58,14 @@ final class Agents {
       s.listen(1)
       open(out + ".ready", "w").close()
       c, _ = s.accept()
+      """;
+
+  /**
+   * Accepts one connection, receives the message and its fds, writes
+   * {@code {"message": TEXT, "fds": [readlink of each fd]}} to {@code NAME.json}, then closes
+   * the fds (a seccomp listener closed makes the notified syscalls fail with ENOSYS) and exits.
+   */
+  private static final String SECCOMP_AGENT = ACCEPT_ONE + """
       msg, fds, _, _ = socket.recv_fds(c, 1 << 16, 8)
       while True:
           more = c.recv(1 << 16)
@@ -77,14 +85,7 @@ final class Agents {
    * ({@code fds=N target=...}), then copies what the master reads to {@code NAME.out}
    * (rewritten whole each time) until the pty closes, and creates {@code NAME.done}.
    */
-  private static final String CONSOLE_RECEIVER = """
-      import os, socket, sys
-      sock, out = sys.argv[1], sys.argv[2]
-      s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-      s.bind(sock)
-      s.listen(1)
-      open(out + ".ready", "w").close()
-      c, _ = s.accept()
+  private static final String CONSOLE_RECEIVER = ACCEPT_ONE + """
       msg, fds, _, _ = socket.recv_fds(c, 4096, 8)
       c.close()
       target = os.readlink("/proc/self/fd/%d" % fds[0]) if fds else "-"
