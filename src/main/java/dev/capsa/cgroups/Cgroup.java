@@ -383,6 +383,28 @@ public final class Cgroup {
     }
   }
 
+  /**
+   * The cgroup's CFS period in microseconds (v1 cpu.cfs_period_us, v2 the
+   * second field of cpu.max), or null when it cannot be read.
+   */
+  public Long cpuPeriod() {
+    Hierarchy h = layout.of("cpu");
+    Path dir = h == null ? null : dirs.get(h);
+    if (dir == null) {
+      return null;
+    }
+    try {
+      if (!h.v2()) {
+        return Long.parseLong(FileIo.read(dir.resolve("cpu.cfs_period_us")).strip());
+      }
+      String[] max = FileIo.read(dir.resolve("cpu.max")).strip().split(" ");
+      return max.length == 2 ? Long.parseLong(max[1]) : null;
+    } catch (IOException | NumberFormatException e) {
+      // Gone, or not the file we know: no period to offer.
+      return null;
+    }
+  }
+
   /** Freezes every process of the cgroup (v1 freezer, v2 cgroup.freeze) and waits until it is. */
   public void freeze() {
     setFrozen(true);

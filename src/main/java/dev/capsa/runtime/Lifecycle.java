@@ -423,8 +423,7 @@ public final class Lifecycle {
 
   /**
    * A quota without a period is a share of the container's current period
-   * (systemd's CPUQuotaPerSecUSec needs both), as runc reads it: v1
-   * cpu.cfs_period_us, v2 the second field of cpu.max.
+   * (systemd's CPUQuotaPerSecUSec needs both), as runc reads it.
    */
   private static dev.capsa.spec.Resources withCurrentPeriod(dev.capsa.spec.Resources r,
       Cgroup cg) {
@@ -432,18 +431,7 @@ public final class Lifecycle {
     if (c == null || c.quota() == null || c.quota() <= 0 || c.period() != null) {
       return r;
     }
-    Long period = null;
-    try {
-      Path dir = cg.dir("cpu");
-      if (dir != null && Files.exists(dir.resolve("cpu.cfs_period_us"))) {
-        period = Long.parseLong(Files.readString(dir.resolve("cpu.cfs_period_us")).strip());
-      } else if (cg.v2Dir() != null && Files.exists(cg.v2Dir().resolve("cpu.max"))) {
-        String[] max = Files.readString(cg.v2Dir().resolve("cpu.max")).strip().split(" ");
-        period = max.length == 2 ? Long.parseLong(max[1]) : null;
-      }
-    } catch (IOException | NumberFormatException e) {
-      Log.debug("reading the cpu period of " + cg.directories() + ": " + e.getMessage());
-    }
+    Long period = cg.cpuPeriod();
     if (period == null) {
       return r;
     }
