@@ -58,10 +58,8 @@ test-containerd-systemd: build busybox
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/capsa
-	install -m 0755 bin/capsa $(DESTDIR)$(PREFIX)/bin/capsa
-	install -m 0644 target/capsa.jar $(DESTDIR)$(PREFIX)/lib/capsa/capsa.jar
-	install -m 0755 target/native/libcapsa.so $(DESTDIR)$(PREFIX)/lib/capsa/libcapsa.so
 	build/package.sh $(JAVA_HOME) target $(DESTDIR)$(PREFIX)/lib/capsa
+	install -m 0755 target/native/capsa $(DESTDIR)$(PREFIX)/bin/capsa
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/capsa"
 
 uninstall:

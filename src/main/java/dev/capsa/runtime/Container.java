@@ -25,6 +25,7 @@ import java.nio.file.StandardCopyOption;
  *   exec.fifo    the create→start gate; exists while the container is "created"
  *   config.json  config.json as create read it, for exec
  *   hooks.json   the hooks of config.json at create, for start and delete
+ *   fastpath     what start and delete may do without a JVM ({@link FastPath})
  *   lock         serializes commands on this container (flock)
  * </pre>
  */
@@ -144,6 +145,15 @@ public final class Container {
       return ConfigParser.parseTrusted(FileIo.read(dir.resolve(CONFIG)));
     } catch (IOException | RuntimeException e) {
       throw new ContainerException("reading the config of container \"" + id + "\": " + e, e);
+    }
+  }
+
+  /** Keeps what start and delete may do without a JVM (see {@link FastPath}). */
+  void saveFastPath(FastPath fastPath) {
+    try {
+      FileIo.write(dir.resolve(FastPath.FILE), fastPath.encode());
+    } catch (IOException e) {
+      throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
     }
   }
 

@@ -162,6 +162,7 @@ public final class Creator {
       state = state.withPid(pid, stat.startTime()).withStatus(Status.CREATED)
           .withCgroup(state.cgroup(), cgroupOwned, state.systemdUnit());
       container.save(state);
+      container.saveFastPath(FastPath.of(state, spec.hooks()));
       if (options.pidFile() != null) {
         writePidFile(options.pidFile(), pid);
       }

@@ -22,7 +22,10 @@ public final class Lifecycle {
 
   /**
    * runtime.md "Start": runs the user's program of a created container, by
-   * writing the byte the container process waits for on its exec fifo.
+   * writing the byte the container process waits for on its exec fifo. The
+   * status it leaves is "running" because the fifo is gone (state.json keeps
+   * "created": the launcher's start, native/launcher.c, does not rewrite it
+   * either).
    */
   public static void start(StateStore store, String id) {
     Container c = store.open(id);
@@ -58,7 +61,6 @@ public final class Lifecycle {
       } catch (IOException e) {
         throw new ContainerException("removing " + c.fifo() + ": " + e, e);
       }
-      c.save(s.withStatus(Status.RUNNING));
       if (!hooks.poststart().isEmpty()) {
         try {
           HookRunner.run("poststart", hooks.poststart(),

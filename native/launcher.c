@@ -1,0 +1,558 @@
+/*
+ * capsa's launcher: the `capsa` command (bin/capsa, or PREFIX/bin/capsa).
+ *
+ * It starts the JVM that runs capsa (dev.capsa.cli.Main) with the AOT cache
+ * the build trained, and, for two commands in their common case, does the
+ * work itself:
+ *
+ *   start ID    of a created container whose start runs no hook: write the
+ *               byte its process waits for on exec.fifo, remove the fifo;
+ *   delete ID   of a stopped container whose delete runs no hook and stops no
+ *               systemd unit: remove its empty cgroup directories, then its
+ *               state directory.
+ *
+ * Why: a JVM start costs ~30 ms, runc's whole start or delete ~5 ms, and
+ * these two are a few syscalls that create had already decided on. Java still
+ * decides (DESIGN.md): create writes <root>/<id>/fastpath (FastPath.java),
+ * which says whether start and delete may be done here, with the container's
+ * pid, its start time and its cgroup directories. This program only checks
+ * the live conditions Java's Lifecycle checks (the process alive or gone, the
+ * cgroup thawed and empty, the fifo there) under the container's lock, and
+ * acts when every one holds. Anything else, such as another command, a flag
+ * it does not know, --debug, a missing or unreadable file, or a failed
+ * syscall before the first change, goes to the JVM with the same command line.
+ * The JVM checks everything again and words any error. Nothing is printed
+ * here, except for a failure after a change that cannot be undone.
+ *
+ * Static, like the stage: nothing for the dynamic loader to do at each call.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_ROOT "/run/capsa"
+#define MAX_CGROUPS 32
+#define FASTPATH_MAX 65536
+/* As Cgroup.RMDIR_TRIES: a process that just exited leaves its cgroup a little later. */
+#define RMDIR_TRIES 50
+
+enum { FALL_BACK = -1, DONE = 0, FAILED = 1 };
+
+/* The command line the fast paths accept: runc's globals, then start or delete ID. */
+struct command {
+	const char *root;
+	const char *log;
+	const char *name;
+	const char *id;
+};
+
+/* <root>/<id>/fastpath, parsed. */
+struct fastpath {
+	int pid;
+	unsigned long long start_time;
+	int start;
+	int delete;
+	int ncgroups;
+	char *cgroup[MAX_CGROUPS];
+};
+
+/* StateStore.validId: letters, digits, '_', '+', '-', '.'; not "." or ".."; <= 1024. */
+static int valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 1024 || !strcmp(id, ".") || !strcmp(id, ".."))
+		return 0;
+	for (const char *c = id; *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '+' || *c == '-' ||
+		      *c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Accepts exactly: [--root DIR] [--log FILE] [--log-format text|json]
+ * [--systemd-cgroup] (one or two dashes, value after '=' or as the next word),
+ * then "start ID" or "delete ID". Returns 0 for anything else.
+ */
+static int parse_command(int argc, char **argv, struct command *c)
+{
+	int i = 1;
+
+	c->root = DEFAULT_ROOT;
+	c->log = NULL;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *body = argv[i] + 1, *value = NULL;
+		char name[32];
+		size_t len;
+
+		if (*body == '-')
+			body++;
+		len = strcspn(body, "=");
+		if (len == 0 || len >= sizeof(name))
+			return 0;
+		memcpy(name, body, len);
+		name[len] = '\0';
+		if (body[len] == '=')
+			value = body + len + 1;
+		if (!strcmp(name, "systemd-cgroup")) {
+			/* Only a bare flag; --systemd-cgroup=false and the like go to Java. */
+			if (value)
+				return 0;
+			continue;
+		}
+		if (strcmp(name, "root") && strcmp(name, "log") && strcmp(name, "log-format"))
+			return 0;
+		if (!value) {
+			if (i + 1 >= argc)
+				return 0;
+			value = argv[++i];
+		}
+		if (!strcmp(name, "root")) {
+			c->root = value;
+		} else if (!strcmp(name, "log")) {
+			c->log = value;
+		} else if (strcmp(value, "text") && strcmp(value, "json")) {
+			return 0;
+		}
+	}
+	if (argc - i != 2)
+		return 0;
+	c->name = argv[i];
+	c->id = argv[i + 1];
+	if (strcmp(c->name, "start") && strcmp(c->name, "delete"))
+		return 0;
+	return valid_id(c->id) && *c->root;
+}
+
+/* Reads a small file whole into buf (NUL-terminated); -1 with errno on failure. */
+static ssize_t read_file(int dirfd, const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static int parse_fastpath(char *text, struct fastpath *f)
+{
+	char *line, *next;
+	int version_seen = 0, pid_seen = 0;
+
+	memset(f, 0, sizeof(*f));
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next)
+			return 0; /* every line ends with '\n': a cut file is not ours */
+		*next++ = '\0';
+		if (!version_seen) {
+			if (strcmp(line, "capsa-fastpath 1"))
+				return 0;
+			version_seen = 1;
+		} else if (!strncmp(line, "pid ", 4)) {
+			char *end;
+			long pid = strtol(line + 4, &end, 10);
+
+			if (*end != ' ' || pid <= 0 || pid > INT_MAX)
+				return 0;
+			errno = 0;
+			f->start_time = strtoull(end + 1, &end, 10);
+			if (*end || errno)
+				return 0;
+			f->pid = (int)pid;
+			pid_seen = 1;
+		} else if (!strcmp(line, "start")) {
+			f->start = 1;
+		} else if (!strcmp(line, "delete")) {
+			f->delete = 1;
+		} else if (!strncmp(line, "cgroup /", 8)) {
+			if (f->ncgroups == MAX_CGROUPS)
+				return 0;
+			f->cgroup[f->ncgroups++] = line + 7;
+		} else {
+			return 0; /* a newer create's word: Java knows it */
+		}
+	}
+	return version_seen && pid_seen;
+}
+
+/*
+ * Container.alive: 1 while the recorded process runs (a zombie has exited and
+ * a different start time is another process), 0 when it is gone, -1 unknown.
+ */
+static int alive(const struct fastpath *f)
+{
+	char path[32], stat[1024], *p;
+	unsigned long long start_time;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", f->pid);
+	if (read_file(AT_FDCWD, path, stat, sizeof(stat)) < 0)
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+	p = strrchr(stat, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	p += 2; /* field 3, the state */
+	if (*p == 'Z' || *p == 'X')
+		return 0;
+	for (field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	errno = 0;
+	start_time = strtoull(p, NULL, 10);
+	if (errno)
+		return -1;
+	return start_time == f->start_time;
+}
+
+/*
+ * Cgroup.frozen, conservatively: 1 unless the container's freezer says
+ * THAWED (v1), or cgroup.events lacks "frozen 1" (v2).
+ */
+static int maybe_frozen(const struct fastpath *f)
+{
+	char path[PATH_MAX], buf[4096];
+	int i;
+
+	for (i = 0; i < f->ncgroups; i++) {
+		snprintf(path, sizeof(path), "%s/freezer.state", f->cgroup[i]);
+		if (read_file(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
+			return strcmp(buf, "THAWED\n") != 0;
+		if (errno != ENOENT)
+			return 1;
+	}
+	for (i = 0; i < f->ncgroups; i++) {
+		snprintf(path, sizeof(path), "%s/cgroup.events", f->cgroup[i]);
+		if (read_file(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
+			return strstr(buf, "frozen 0\n") == NULL;
+		if (errno != ENOENT)
+			return 1;
+	}
+	return 0;
+}
+
+/* Lifecycle.start without hooks. */
+static int start_container(const struct command *c, int dir, const struct fastpath *f)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+	struct stat st;
+	char byte = '0';
+	ssize_t n;
+	int fd;
+
+	if (!f->start || alive(f) != 1 || maybe_frozen(f))
+		return FALL_BACK;
+	/*
+	 * No reader (ENXIO): the process is gone. No fifo (ENOENT): it is
+	 * running already. Both are errors Java words.
+	 */
+	fd = openat(dir, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return FALL_BACK;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		return FALL_BACK;
+	}
+	/* A reader that closed between open and write is EPIPE, not our death. */
+	sigaction(SIGPIPE, &ignore, &old);
+	do
+		n = write(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	sigaction(SIGPIPE, &old, NULL);
+	close(fd);
+	if (n != 1)
+		return FALL_BACK;
+	/* The container runs its program now: from here on, report, never fall back. */
+	if (unlinkat(dir, "exec.fifo", 0) < 0 && errno != ENOENT) {
+		fprintf(stderr, "capsa: removing %s/%s/exec.fifo: %s\n", c->root, c->id,
+			strerror(errno));
+		return FAILED;
+	}
+	return DONE;
+}
+
+/* 1 when the cgroup directory has a process or a sub-cgroup (or cannot be read). */
+static int cgroup_busy(const char *path)
+{
+	char buf[64];
+	struct dirent *e;
+	DIR *d;
+	int fd, busy = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno != ENOENT;
+	if (read_file(fd, "cgroup.procs", buf, sizeof(buf)) < 0 || buf[0]) {
+		close(fd);
+		return 1;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 1;
+	}
+	while (!busy && (e = readdir(d)))
+		busy = e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return busy;
+}
+
+static int rmdir_retrying(const char *path)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < RMDIR_TRIES; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+/* Container.destroy: state.json first, so that a waiter sees the container gone. */
+static int remove_state(const struct command *c, int root, int dir)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (unlinkat(dir, "state.json", 0) < 0 && errno != ENOENT)
+		return FALL_BACK;
+	fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		rc = -1;
+	} else {
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (unlinkat(dir, e->d_name, 0) < 0 && errno != ENOENT)
+				rc = -1;
+		}
+		closedir(d);
+	}
+	if (rc == 0 && unlinkat(root, c->id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = -1;
+	if (rc < 0) {
+		fprintf(stderr, "capsa: removing the state of container \"%s\" in %s: %s\n",
+			c->id, c->root, strerror(errno));
+		return FAILED;
+	}
+	return DONE;
+}
+
+/* Lifecycle.delete of a stopped container, without hooks or a systemd unit. */
+static int delete_container(const struct command *c, int root, int dir,
+			    const struct fastpath *f)
+{
+	int i;
+
+	if (!f->delete || alive(f) != 0)
+		return FALL_BACK;
+	/*
+	 * Without a pid namespace the container's other processes outlive its
+	 * first one; a container may have made sub-cgroups. Java kills the one
+	 * and removes the other: look before changing anything.
+	 */
+	for (i = 0; i < f->ncgroups; i++) {
+		if (cgroup_busy(f->cgroup[i]))
+			return FALL_BACK;
+	}
+	/*
+	 * A directory still busy after the retries goes to Java, which looks
+	 * for processes in the directories left and retries once more.
+	 */
+	for (i = 0; i < f->ncgroups; i++) {
+		if (rmdir_retrying(f->cgroup[i]) < 0)
+			return FALL_BACK;
+	}
+	return remove_state(c, root, dir);
+}
+
+static int fast_path(const struct command *c)
+{
+	static char text[FASTPATH_MAX];
+	struct fastpath f;
+	int root, dir, lock, rc = FALL_BACK;
+
+	root = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return FALL_BACK;
+	dir = openat(root, c->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dir < 0) {
+		close(root);
+		return FALL_BACK;
+	}
+	/* Container.lock: flock(LOCK_EX) on the lock file, then state.json must exist. */
+	lock = openat(dir, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (lock >= 0) {
+		int locked;
+
+		do
+			locked = flock(lock, LOCK_EX);
+		while (locked < 0 && errno == EINTR);
+		if (locked == 0 && faccessat(dir, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    read_file(dir, "fastpath", text, sizeof(text)) > 0 && parse_fastpath(text, &f)) {
+			if (c->name[0] == 's')
+				rc = start_container(c, dir, &f);
+			else
+				rc = delete_container(c, root, dir, &f);
+		}
+		close(lock);
+	}
+	close(dir);
+	close(root);
+	return rc;
+}
+
+/* The directory with capsa.jar: PREFIX/lib/capsa for PREFIX/bin/capsa, else our own. */
+static int find_lib(char *lib, size_t size)
+{
+	char exe[PATH_MAX], jar[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	size_t len;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	len = strlen(exe);
+	if (len >= 4 && !strcmp(exe + len - 4, "/bin")) {
+		snprintf(lib, size, "%.*s/lib/capsa", (int)(len - 4), exe);
+		snprintf(jar, sizeof(jar), "%s/capsa.jar", lib);
+		if (access(jar, F_OK) == 0)
+			return 0;
+	}
+	snprintf(lib, size, "%s", exe);
+	snprintf(jar, sizeof(jar), "%s/capsa.jar", lib);
+	return access(jar, F_OK);
+}
+
+/*
+ * Execs the JVM the build recorded in LIB/java, with the AOT cache it trained
+ * for this jar at this path. The cache is only used by a JVM with the same
+ * flags: build/package.sh trains through this launcher (CAPSA_AOT_OUTPUT), so
+ * the list below is the only one.
+ *
+ * ArchiveRelocationMode=0 maps the cache at the address it was written for
+ * instead of relocating every pointer in it (JDK 25's default, for ASLR),
+ * which costs ~6 ms of each start. The JVM only parses configs and state
+ * (memory-safe Java); no container process ever runs in it. If the address is
+ * taken, the JVM relocates as usual.
+ */
+static void exec_java(const char *lib, int argc, char **argv)
+{
+	char java[PATH_MAX + 16], cache[PATH_MAX + 32], home[PATH_MAX + 16], jar[PATH_MAX + 16];
+	const char *output = getenv("CAPSA_AOT_OUTPUT");
+	char *args[argc + 16];
+	int n = 0, fd;
+	ssize_t len;
+
+	snprintf(java, sizeof(java), "%s/java", lib);
+	fd = open(java, O_RDONLY | O_CLOEXEC);
+	len = fd < 0 ? -1 : read(fd, java, sizeof(java) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0) {
+		fprintf(stderr, "capsa: %s is not built: run make\n", lib);
+		exit(1);
+	}
+	java[len] = '\0';
+	java[strcspn(java, "\n")] = '\0';
+	if (output && *output && argc >= 2 && !strcmp(argv[1], "__train")) {
+		snprintf(cache, sizeof(cache), "-XX:AOTCacheOutput=%s", output);
+		args[n++] = java;
+		args[n++] = cache;
+		args[n++] = "-Xlog:aot=warning,cds=warning";
+	} else {
+		snprintf(cache, sizeof(cache), "-XX:AOTCache=%s/capsa.aot", lib);
+		args[n++] = java;
+		args[n++] = cache;
+		args[n++] = "-Xlog:aot=off,cds=off";
+	}
+	snprintf(home, sizeof(home), "-Dcapsa.home=%s", lib);
+	snprintf(jar, sizeof(jar), "%s/capsa.jar", lib);
+	args[n++] = "-XX:+UnlockDiagnosticVMOptions";
+	args[n++] = "-XX:ArchiveRelocationMode=0";
+	args[n++] = "-XX:+UseSerialGC";
+	args[n++] = "-XX:TieredStopAtLevel=1";
+	args[n++] = "-XX:-UsePerfData";
+	args[n++] = "--enable-native-access=ALL-UNNAMED";
+	args[n++] = home;
+	args[n++] = "-cp";
+	args[n++] = jar;
+	args[n++] = "dev.capsa.cli.Main";
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	execv(java, args);
+	fprintf(stderr, "capsa: cannot run %s: %s\n", java, strerror(errno));
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	char lib[PATH_MAX];
+	struct command c;
+
+	if (find_lib(lib, sizeof(lib)) < 0) {
+		fprintf(stderr, "capsa: no capsa.jar next to this program or in ../lib/capsa:"
+				" run make\n");
+		return 1;
+	}
+	if (parse_command(argc, argv, &c) && !getenv("CAPSA_NO_FAST_PATH")) {
+		int rc = fast_path(&c);
+
+		if (rc != FALL_BACK) {
+			if (c.log && *c.log) {
+				/* Java's Log.configure opens (creates) the --log file. */
+				int fd = open(c.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+				if (fd >= 0)
+					close(fd);
+			}
+			return rc;
+		}
+	}
+	exec_java(lib, argc, argv);
+	return 1;
+}
