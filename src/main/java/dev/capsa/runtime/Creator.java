@@ -71,6 +71,9 @@ public final class Creator {
   private SystemdScope scope;
   private ResourcePlan resources;
   private boolean cgroupOwned;
+  /** The thread moving the stage into the cgroup (joinCgroupEarly), until awaited. */
+  private volatile Thread cgroupJoin;
+  private volatile RuntimeException cgroupJoinFailure;
   private volatile boolean finished;
 
   private Creator(StateStore store, String id, CreateOptions options) {
@@ -115,26 +118,31 @@ public final class Creator {
       resources = ResourcePlan.of(
           linux == null || linux.resources() == null ? Resources.NONE : linux.resources(), layout,
           false);
-      SetupCompiler.Result compiled = SetupCompiler.compile(
-          new SetupCompiler.Request(spec, bundle, fifo, options.noPivot(), stageConsoleFd, idmaps,
-              options.extraEnv(), IdMaps.deniesSetgroups(spec)),
-          host.inCgroups(cgroup.directories()));
-      for (String w : compiled.warnings()) {
-        Log.warn(w);
-      }
-      program = compiled.program();
-      idmappedTrees = compiled.idmappedTrees();
-      Log.debug("compiled " + program.size() + " ops");
-      if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
-        Log.debug("setup program of " + id + ":\n" + program);
-      }
-      return createContainer(bundle, fifo);
+      SetupCompiler.Request request = new SetupCompiler.Request(spec, bundle, fifo,
+          options.noPivot(), stageConsoleFd, idmaps, options.extraEnv(),
+          IdMaps.deniesSetgroups(spec));
+      return createContainer(bundle, fifo, () -> compile(request, host));
     } finally {
       closeHelpers();
     }
   }
 
-  private Created createContainer(Path bundle, Path fifo) {
+  /** The setup program; a config it cannot apply is an error naming the field. */
+  private void compile(SetupCompiler.Request request, SetupCompiler.Host host) {
+    SetupCompiler.Result compiled = SetupCompiler.compile(request,
+        host.inCgroups(cgroup.directories()));
+    for (String w : compiled.warnings()) {
+      Log.warn(w);
+    }
+    program = compiled.program();
+    idmappedTrees = compiled.idmappedTrees();
+    Log.debug("compiled " + program.size() + " ops");
+    if (Log.debugEnabled() && System.getenv("CAPSA_DEBUG_PROGRAM") != null) {
+      Log.debug("setup program of " + id + ":\n" + program);
+    }
+  }
+
+  private Created createContainer(Path bundle, Path fifo, Runnable compile) {
     container = store.createDirectory(id);
     // A signal that ends this JVM mid-create must not leave a half-made container.
     Thread hook = new Thread(this::undo, "capsa-create-cleanup");
@@ -147,6 +155,11 @@ public final class Creator {
       container.save(state);
       state = makeCgroup(state);
       container.save(state);
+      spawnStage();
+      // While the stage moves into the cgroup (joinCgroupEarly says why that
+      // is slow), compile its program: a config it cannot apply ends here,
+      // and undo removes the cgroup and the state directory.
+      compile.run();
       container.saveConfig(configText);
       if (!spec.hooks().isEmpty()) {
         container.saveHooks(spec.hooks());
@@ -308,16 +321,70 @@ public final class Creator {
     idmapHelpers.clear();
   }
 
-  /** Runs the stage's side of the protocol until the container waits at the gate. */
-  private void follow(ContainerState state) {
+  /** Starts the native stage, which waits for its program. */
+  private void spawnStage() {
     int[] extra = consoleStage >= 0 ? new int[] {consoleStage} : null;
     session = StageSession.spawn(options.preserveFds(), extra, null);
     if (consoleStage >= 0) {
       Native.close(consoleStage);
       consoleStage = -1;
     }
-    session.sendProgram(program.encode());
     Log.debug("native stage " + session.stagePid() + " started");
+    if (scope == null) {
+      joinCgroupEarly(session.stagePid());
+    }
+  }
+
+  /**
+   * Moves the stage into the container's cgroup on a thread of its own while
+   * this one goes on; the stage's SYNC_CGROUP waits for it
+   * ({@link #awaitCgroupJoin}). On cgroup v1 the first write to a
+   * cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for writing,
+   * which waits for an RCU grace period: 6-18 ms on this project's machine,
+   * while the write itself takes microseconds. runc pays it too, between
+   * starting runc init and sending it its bootstrap data. The stage is idle
+   * then (it waits for its program), so nothing it does can escape the cgroup.
+   */
+  private void joinCgroupEarly(int stagePid) {
+    Thread t = new Thread(() -> {
+      try {
+        cgroup.enter(stagePid);
+      } catch (RuntimeException e) {
+        cgroupJoinFailure = e;
+      }
+    }, "capsa-cgroup-join");
+    t.setDaemon(true);
+    t.start();
+    cgroupJoin = t;
+  }
+
+  /** Waits for {@link #joinCgroupEarly}'s thread; rethrows its failure. */
+  private void awaitCgroupJoin() {
+    Thread t = cgroupJoin;
+    if (t == null) {
+      return;
+    }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    cgroupJoin = null;
+    if (cgroupJoinFailure != null) {
+      throw cgroupJoinFailure;
+    }
+  }
+
+  /** Runs the stage's side of the protocol until the container waits at the gate. */
+  private void follow(ContainerState state) {
+    session.sendProgram(program.encode());
     while (true) {
       StageSession.Message m = session.next();
       switch (m.type()) {
@@ -357,6 +424,10 @@ public final class Creator {
    * container code runs before the limits.
    */
   private void enterCgroup(int stagePid, ContainerState state) {
+    if (cgroupJoin != null) {
+      awaitCgroupJoin();
+      return;
+    }
     if (scope != null) {
       scope.start(stagePid, id, spec.linux() == null || spec.linux().resources() == null
           ? Resources.NONE : spec.linux().resources(), cgroup.layout());
@@ -568,6 +639,12 @@ public final class Creator {
     }
     finished = true;
     try {
+      try {
+        // Its write must not land after the cgroup is gone.
+        awaitCgroupJoin();
+      } catch (RuntimeException e) {
+        // The failure that brought us here, or one we no longer need.
+      }
       if (pidfd >= 0) {
         try {
           Native.pidfdSendSignal(pidfd, Signals.SIGKILL);
