@@ -167,7 +167,7 @@ public final class Creator {
       Native.mkfifo(fifo.toString(), 0600);
       follow(state);
       Log.debug("container process " + pid + " waits at the gate");
-      ProcStat stat = ProcStat.read(pid);
+      ProcStat stat = pidfd < 0 ? null : ProcStat.read(pid);
       if (stat == null || stat.exited()) {
         throw new ContainerException("the container process exited during create");
       }
@@ -411,7 +411,17 @@ public final class Creator {
     pid = p;
     // The pidfd pins the process: from here on we can never signal a
     // stranger who got its pid.
-    pidfd = Native.pidfdOpen(pid);
+    try {
+      pidfd = Native.pidfdOpen(pid);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ESRCH) {
+        throw e;
+      }
+      // It already failed, exited and was reaped by the caller's subreaper
+      // (a containerd shim reaps at once): the message that says why is
+      // next on the socket, and there is nothing left to signal.
+      Log.debug("container " + id + ": process " + p + " is already gone");
+    }
     reapStage();
     Log.debug("container " + id + ": process " + pid);
   }
