@@ -727,6 +727,18 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
       return this;
     }
 
+    /**
+     * Waits until stdout holds {@code text}, also after the command has ended:
+     * the container of a create or a {@code run --detach} writes to the stdout
+     * it got from that command, and may print after it ended (start returns
+     * in about a millisecond).
+     */
+    public Invocation awaitContainerStdout(String text) {
+      poll("stdout of `" + String.join(" ", command) + "` to contain \"" + text
+          + "\" (from its container)", () -> stdoutNow().contains(text));
+      return this;
+    }
+
     /** Waits for the command to end, at most {@link #TIMEOUT}. */
     public Result await() {
       try {

@@ -127,7 +127,7 @@ class LifecycleIT {
     Harness.Invocation create = h.start("create", "--bundle", h.bundle().toString(), id);
     create.await().ok();
     h.capsa("start", id).ok();
-    create.awaitStdout("ready");
+    create.awaitContainerStdout("ready");
     h.capsa("kill", id, "TERM").ok();
     h.awaitStatus(id, "stopped");
   }
@@ -233,7 +233,7 @@ class LifecycleIT {
     Harness.Invocation run = h.start("run", "--detach", "--bundle", h.bundle().toString(), id);
     Harness.Result r = run.await().ok();
     assertEquals("running", h.status(id), r::toString);
-    run.awaitStdout("started");
+    run.awaitContainerStdout("started");
     h.capsa("delete", "--force", id).ok();
     assertEquals(List.of(), h.listIds());
   }
@@ -356,7 +356,7 @@ class LifecycleIT {
     String id = h.newId();
     Harness.Invocation run = h.start("run", "--detach", "--bundle", h.bundle().toString(), id);
     run.await().ok();
-    run.awaitStdout("ready");
+    run.awaitContainerStdout("ready");
     h.capsa("kill", "--all", id, "KILL").ok();
     h.awaitStatus(id, "stopped");
     // The harness's leftover check also looks for any process still in the rootfs.
