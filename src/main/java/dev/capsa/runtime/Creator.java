@@ -152,9 +152,11 @@ public final class Creator {
           (int) ProcessHandle.current().pid(), bundle.toString(),
           bundle.resolve(spec.root().path()).normalize().toString(), Times.now(),
           spec.annotations() == null ? Map.of() : spec.annotations());
+      state = claimCgroup(state);
+      // The directories are recorded before they exist: a create killed
+      // from here on leaves a state that delete --force cleans up.
       container.save(state);
-      state = makeCgroup(state);
-      container.save(state);
+      makeCgroup();
       spawnStage();
       // While the stage moves into the cgroup (joinCgroupEarly says why that
       // is slow), compile its program: a config it cannot apply ends here,
@@ -195,12 +197,12 @@ public final class Creator {
   }
 
   /**
-   * The container's cgroup, made (or joined, when it exists: config-linux.md
-   * asks for an error when it is not empty or frozen) and limited before any
-   * process is in it. A systemd scope cannot exist without a process: it is
-   * made when the stage stops for it ({@link #enterCgroup}).
+   * Which cgroup the container gets, and whether it is ours: a cgroup that
+   * exists is joined (config-linux.md asks for an error when it is not empty
+   * or frozen) and never removed. A systemd scope cannot exist without a
+   * process: it is made when the stage stops for it ({@link #enterCgroup}).
    */
-  private ContainerState makeCgroup(ContainerState state) {
+  private ContainerState claimCgroup(ContainerState state) {
     if (scope != null) {
       // Owned (removed on failure, and by a delete of what a killed create
       // left) only once systemd has made the scope for us: a scope of that
@@ -219,7 +221,14 @@ public final class Creator {
       }
     }
     cgroupOwned = !existed;
-    state = state.withCgroup(cgroup.directories(), cgroupOwned, null);
+    return state.withCgroup(cgroup.directories(), cgroupOwned, null);
+  }
+
+  /** Makes the cgroup {@link #claimCgroup} chose and limits it, before any process is in it. */
+  private void makeCgroup() {
+    if (scope != null) {
+      return;
+    }
     try {
       cgroup.create();
       cgroup.apply(resources);
@@ -230,7 +239,6 @@ public final class Creator {
       throw e;
     }
     Log.debug("cgroup " + cgroup.directories());
-    return state;
   }
 
   private void destroyCgroupQuietly() {
