@@ -2,23 +2,25 @@
  * capsa's launcher: the `capsa` command (bin/capsa, or PREFIX/bin/capsa).
  *
  * It starts the JVM that runs capsa (dev.capsa.cli.Main) with the AOT cache
- * the build trained, and, for two commands in their common case, does the
+ * the build trained, and, for three commands in their common case, does the
  * work itself:
  *
  *   start ID    of a created container whose start runs no hook: write the
  *               byte its process waits for on exec.fifo, remove the fifo;
  *   delete ID   of a stopped container whose delete runs no hook and stops no
  *               systemd unit: remove its empty cgroup directories, then its
- *               state directory.
+ *               state directory;
+ *   state ID    print the text Java rendered at create for the live status.
  *
- * Why: a JVM start costs ~30 ms, runc's whole start or delete ~5 ms, and
- * these two are a few syscalls that create had already decided on. Java still
+ * Why: a JVM start costs ~30 ms, runc's whole start, delete or state 4-5 ms,
+ * and these are a few syscalls that create had already decided on. Java still
  * decides (DESIGN.md): create writes <root>/<id>/fastpath (FastPath.java),
  * which says whether start and delete may be done here, with the container's
- * pid, its start time and its cgroup directories. This program only checks
- * the live conditions Java's Lifecycle checks (the process alive or gone, the
- * cgroup thawed and empty, the fifo there) under the container's lock, and
- * acts when every one holds. Anything else, such as another command, a flag
+ * pid, its start time, its cgroup directories and the state texts. This
+ * program only derives the status as Container.status does (the process alive
+ * with that start time, the freezer, the fifo) and checks what Lifecycle
+ * checks (for delete, the cgroup empty), under the container's lock for start
+ * and delete, and acts when every condition holds. Anything else, such as another command, a flag
  * it does not know, --debug, a missing or unreadable file, or a failed
  * syscall before the first change, goes to the JVM with the same command line.
  * The JVM checks everything again and words any error. Nothing is printed
@@ -42,7 +44,7 @@
 
 #define DEFAULT_ROOT "/run/capsa"
 #define MAX_CGROUPS 32
-#define FASTPATH_MAX 65536
+#define FASTPATH_MAX (256 * 1024)
 /* As Cgroup.RMDIR_TRIES: a process that just exited leaves its cgroup a little later. */
 #define RMDIR_TRIES 50
 
@@ -56,6 +58,10 @@ struct command {
 	const char *id;
 };
 
+/* The statuses of a created container, as state JSON names them. */
+static const char *const STATUSES[] = { "created", "running", "paused", "stopped" };
+#define NSTATUSES 4
+
 /* <root>/<id>/fastpath, parsed. */
 struct fastpath {
 	int pid;
@@ -64,6 +70,9 @@ struct fastpath {
 	int delete;
 	int ncgroups;
 	char *cgroup[MAX_CGROUPS];
+	/* What `state` prints in each status (STATUSES' order); NULL when absent. */
+	const char *state[NSTATUSES];
+	size_t state_len[NSTATUSES];
 };
 
 /* StateStore.validId: letters, digits, '_', '+', '-', '.'; not "." or ".."; <= 1024. */
@@ -85,7 +94,7 @@ static int valid_id(const char *id)
 /*
  * Accepts exactly: [--root DIR] [--log FILE] [--log-format text|json]
  * [--systemd-cgroup] (one or two dashes, value after '=' or as the next word),
- * then "start ID" or "delete ID". Returns 0 for anything else.
+ * then "start ID", "delete ID" or "state ID". Returns 0 for anything else.
  */
 static int parse_command(int argc, char **argv, struct command *c)
 {
@@ -132,7 +141,7 @@ static int parse_command(int argc, char **argv, struct command *c)
 		return 0;
 	c->name = argv[i];
 	c->id = argv[i + 1];
-	if (strcmp(c->name, "start") && strcmp(c->name, "delete"))
+	if (strcmp(c->name, "start") && strcmp(c->name, "delete") && strcmp(c->name, "state"))
 		return 0;
 	return valid_id(c->id) && *c->root;
 }
@@ -164,30 +173,44 @@ static ssize_t read_file(int dirfd, const char *path, char *buf, size_t size)
 	return total;
 }
 
-static int parse_fastpath(char *text, struct fastpath *f)
+/* Parses the file's text (len bytes); 0 when it is not exactly what FastPath writes. */
+static int parse_fastpath(char *text, size_t len, struct fastpath *f)
 {
-	char *line, *next;
-	int version_seen = 0, pid_seen = 0;
+	char *line, *next, *end = text + len;
+	int version_seen = 0, pid_seen = 0, i;
+	size_t blob = 0;
 
 	memset(f, 0, sizeof(*f));
-	for (line = text; line && *line; line = next) {
-		next = strchr(line, '\n');
+	for (line = text; line < end; line = next) {
+		next = memchr(line, '\n', (size_t)(end - line));
 		if (!next)
 			return 0; /* every line ends with '\n': a cut file is not ours */
 		*next++ = '\0';
+		if (!strcmp(line, "end")) {
+			/* The state texts follow, exactly as long as their lines say. */
+			if ((size_t)(end - next) != blob)
+				return 0;
+			for (i = 0; i < NSTATUSES; i++) {
+				if (f->state[i]) {
+					f->state[i] = next;
+					next += f->state_len[i];
+				}
+			}
+			return version_seen && pid_seen;
+		}
 		if (!version_seen) {
 			if (strcmp(line, "capsa-fastpath 1"))
 				return 0;
 			version_seen = 1;
 		} else if (!strncmp(line, "pid ", 4)) {
-			char *end;
-			long pid = strtol(line + 4, &end, 10);
+			char *stop;
+			long pid = strtol(line + 4, &stop, 10);
 
-			if (*end != ' ' || pid <= 0 || pid > INT_MAX)
+			if (*stop != ' ' || pid <= 0 || pid > INT_MAX)
 				return 0;
 			errno = 0;
-			f->start_time = strtoull(end + 1, &end, 10);
-			if (*end || errno)
+			f->start_time = strtoull(stop + 1, &stop, 10);
+			if (*stop || errno)
 				return 0;
 			f->pid = (int)pid;
 			pid_seen = 1;
@@ -199,11 +222,29 @@ static int parse_fastpath(char *text, struct fastpath *f)
 			if (f->ncgroups == MAX_CGROUPS)
 				return 0;
 			f->cgroup[f->ncgroups++] = line + 7;
+		} else if (!strncmp(line, "state ", 6)) {
+			char *word = line + 6, *space = strchr(word, ' '), *stop;
+			unsigned long long n;
+
+			if (!space)
+				return 0;
+			*space = '\0';
+			errno = 0;
+			n = strtoull(space + 1, &stop, 10);
+			if (*stop || errno || space[1] == '\0' || n > FASTPATH_MAX)
+				return 0;
+			for (i = 0; i < NSTATUSES && strcmp(word, STATUSES[i]); i++)
+				;
+			if (i == NSTATUSES || f->state[i])
+				return 0;
+			f->state[i] = word; /* placed after "end" */
+			f->state_len[i] = (size_t)n;
+			blob += (size_t)n;
 		} else {
 			return 0; /* a newer create's word: Java knows it */
 		}
 	}
-	return version_seen && pid_seen;
+	return 0; /* no "end": cut short */
 }
 
 /*
@@ -239,29 +280,59 @@ static int alive(const struct fastpath *f)
 }
 
 /*
- * Cgroup.frozen, conservatively: 1 unless the container's freezer says
- * THAWED (v1), or cgroup.events lacks "frozen 1" (v2).
+ * Cgroup.frozen: the first of the directories with a freezer.state (cgroup v1)
+ * says FROZEN, or else the first with a cgroup.events (v2) has "frozen 1".
+ * 1 frozen, 0 not, -1 when a file cannot be read.
  */
-static int maybe_frozen(const struct fastpath *f)
+static int frozen(const struct fastpath *f)
 {
-	char path[PATH_MAX], buf[4096];
+	char path[PATH_MAX], buf[4096], *line, *next;
 	int i;
 
 	for (i = 0; i < f->ncgroups; i++) {
 		snprintf(path, sizeof(path), "%s/freezer.state", f->cgroup[i]);
 		if (read_file(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
-			return strcmp(buf, "THAWED\n") != 0;
+			return !strcmp(buf, "FROZEN\n") || !strcmp(buf, "FROZEN");
 		if (errno != ENOENT)
-			return 1;
+			return -1;
 	}
 	for (i = 0; i < f->ncgroups; i++) {
 		snprintf(path, sizeof(path), "%s/cgroup.events", f->cgroup[i]);
-		if (read_file(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
-			return strstr(buf, "frozen 0\n") == NULL;
-		if (errno != ENOENT)
-			return 1;
+		if (read_file(AT_FDCWD, path, buf, sizeof(buf)) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			continue;
+		}
+		for (line = buf; line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			if (!strcmp(line, "frozen 1"))
+				return 1;
+		}
+		return 0;
 	}
 	return 0;
+}
+
+/*
+ * Container.status of a container create finished: an index into STATUSES,
+ * or -1 when something cannot be read (Java finds out what).
+ */
+static int live_status(int dir, const struct fastpath *f)
+{
+	int a = alive(f), fr;
+
+	if (a < 0)
+		return -1;
+	if (a == 0)
+		return 3; /* stopped */
+	fr = f->ncgroups ? frozen(f) : 0;
+	if (fr)
+		return fr < 0 ? -1 : 2; /* paused */
+	if (faccessat(dir, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0; /* created */
+	return errno == ENOENT ? 1 : -1; /* running */
 }
 
 /* Lifecycle.start without hooks. */
@@ -273,7 +344,7 @@ static int start_container(const struct command *c, int dir, const struct fastpa
 	ssize_t n;
 	int fd;
 
-	if (!f->start || alive(f) != 1 || maybe_frozen(f))
+	if (!f->start || live_status(dir, f) != 0)
 		return FALL_BACK;
 	/*
 	 * No reader (ENXIO): the process is gone. No fifo (ENOENT): it is
@@ -383,7 +454,7 @@ static int delete_container(const struct command *c, int root, int dir,
 {
 	int i;
 
-	if (!f->delete || alive(f) != 0)
+	if (!f->delete || live_status(dir, f) != 3)
 		return FALL_BACK;
 	/*
 	 * Without a pid namespace the container's other processes outlive its
@@ -405,11 +476,43 @@ static int delete_container(const struct command *c, int root, int dir,
 	return remove_state(c, root, dir);
 }
 
+/* Lifecycle.state: no lock, as in Java; the file is replaced whole. */
+static int print_state(int dir)
+{
+	static char text[FASTPATH_MAX];
+	struct fastpath f;
+	const char *p;
+	ssize_t n;
+	size_t left;
+	int status;
+
+	if (faccessat(dir, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return FALL_BACK;
+	n = read_file(dir, "fastpath", text, sizeof(text));
+	if (n <= 0 || n == (ssize_t)sizeof(text) - 1 || !parse_fastpath(text, (size_t)n, &f))
+		return FALL_BACK;
+	status = live_status(dir, &f);
+	if (status < 0 || !f.state[status])
+		return FALL_BACK;
+	/* Java's System.out ignores a failed write, and so does this. */
+	for (p = f.state[status], left = f.state_len[status]; left > 0;) {
+		n = write(STDOUT_FILENO, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+	return DONE;
+}
+
 static int fast_path(const struct command *c)
 {
 	static char text[FASTPATH_MAX];
 	struct fastpath f;
 	int root, dir, lock, rc = FALL_BACK;
+	ssize_t n;
 
 	root = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -418,6 +521,12 @@ static int fast_path(const struct command *c)
 	if (dir < 0) {
 		close(root);
 		return FALL_BACK;
+	}
+	if (!strcmp(c->name, "state")) {
+		rc = print_state(dir);
+		close(dir);
+		close(root);
+		return rc;
 	}
 	/* Container.lock: flock(LOCK_EX) on the lock file, then state.json must exist. */
 	lock = openat(dir, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -428,8 +537,9 @@ static int fast_path(const struct command *c)
 			locked = flock(lock, LOCK_EX);
 		while (locked < 0 && errno == EINTR);
 		if (locked == 0 && faccessat(dir, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    read_file(dir, "fastpath", text, sizeof(text)) > 0 && parse_fastpath(text, &f)) {
-			if (c->name[0] == 's')
+		    (n = read_file(dir, "fastpath", text, sizeof(text))) > 0 &&
+		    n < (ssize_t)sizeof(text) - 1 && parse_fastpath(text, (size_t)n, &f)) {
+			if (!strcmp(c->name, "start"))
 				rc = start_container(c, dir, &f);
 			else
 				rc = delete_container(c, root, dir, &f);

@@ -150,8 +150,11 @@ public final class Container {
 
   /** Keeps what start and delete may do without a JVM (see {@link FastPath}). */
   void saveFastPath(FastPath fastPath) {
+    // Replaced whole, like state.json: `state` reads it without the lock.
+    Path tmp = dir.resolve(FastPath.FILE + ".tmp");
     try {
-      FileIo.write(dir.resolve(FastPath.FILE), fastPath.encode());
+      FileIo.write(tmp, fastPath.encode());
+      Files.move(tmp, dir.resolve(FastPath.FILE), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
     }

@@ -97,6 +97,53 @@ class FastPathIT {
     assertEquals(List.of(), h.listIds());
   }
 
+  /** capsa state as the JVM prints it. */
+  private String stateFromJvm(String id) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(h.capsaCommand("state", id)).directory(h.dir().toFile());
+    pb.environment().put("CAPSA_NO_FAST_PATH", "1");
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    return out;
+  }
+
+  /** In every status, the launcher's state is the JVM's, byte for byte. */
+  @Test
+  void stateNeedsNoJvmInAnyStatus() throws Exception {
+    Path go = untilGo();
+    h.config().put("annotations", new LinkedHashMap<>(Map.of("org.example.note", "größer")));
+    String id = h.newId();
+    h.create(id);
+    List<String> seen = new ArrayList<>();
+    Runnable[] steps = {
+        () -> {},
+        () -> h.capsa("pause", id).ok(),
+        () -> {
+          h.capsa("resume", id).ok();
+          h.capsa("start", id).ok();
+        },
+        () -> {
+          try {
+            Files.createFile(go);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          h.awaitStatus(id, "stopped");
+        }};
+    for (Runnable step : steps) {
+      step.run();
+      Harness.Result r = withoutJvm("state", id);
+      assertEquals(0, r.status(), r::toString);
+      assertEquals(stateFromJvm(id), r.stdout());
+      seen.add((String) Harness.asMap(dev.capsa.json.Json.parse(r.stdout())).get("status"));
+    }
+    assertEquals(List.of("created", "paused", "running", "stopped"), seen);
+    h.capsa("delete", id).ok();
+    Harness.Result r = withoutJvm("state", id);
+    assertTrue(r.stderr().contains(NO_JVM), "an unknown id is the JVM's: " + r);
+  }
+
   @Test
   void theErrorsOfStartAndDeleteAreTheJvmsWords() throws Exception {
     Path go = untilGo();

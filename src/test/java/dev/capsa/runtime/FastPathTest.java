@@ -1,6 +1,7 @@
 package dev.capsa.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.capsa.spec.Hooks;
 import java.util.List;
@@ -25,8 +26,21 @@ class FastPathTest {
         kind.equals("poststop") ? one : none);
   }
 
+  /** The state text StateCommand prints for {@code status}. */
+  private static String printed(Status status) {
+    return dev.capsa.json.Json.writePretty(CREATED.oci(status, "")) + "\n";
+  }
+
+  private static int bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
   @Test
-  void aPlainContainerMayBeStartedAndDeletedByTheLauncher() {
+  void aPlainContainerMayBeStartedDeletedAndQueriedByTheLauncher() {
+    String created = printed(Status.CREATED);
+    String running = printed(Status.RUNNING);
+    String paused = printed(Status.PAUSED);
+    String stopped = printed(Status.STOPPED);
     assertEquals("""
         capsa-fastpath 1
         pid 4242 8675309
@@ -34,7 +48,31 @@ class FastPathTest {
         delete
         cgroup /sys/fs/cgroup/memory/web
         cgroup /sys/fs/cgroup/unified/web
-        """, FastPath.of(CREATED, Hooks.NONE).encode());
+        state created %d
+        state running %d
+        state paused %d
+        state stopped %d
+        end
+        """.formatted(bytes(created), bytes(running), bytes(paused), bytes(stopped))
+        + created + running + paused + stopped, FastPath.of(CREATED, Hooks.NONE).encode());
+    assertTrue(stopped.contains("\"pid\": 0,") && stopped.contains("\"status\": \"stopped\""),
+        stopped);
+  }
+
+  @Test
+  void stateTextsCountBytesNotChars() {
+    ContainerState s = CREATED.withCgroup(List.of(), true, null);
+    ContainerState annotated = new ContainerState("web", Status.CREATED, 4242, 8675309L, 4240,
+        "/b", "/b/rootfs", "2024-01-02T03:04:05Z", Map.of("note", "größer"))
+        .withCgroup(List.of(), true, null);
+    int plain = Integer.parseInt(FastPath.of(s, Hooks.NONE).encode().lines()
+        .filter(l -> l.startsWith("state created ")).findFirst().orElseThrow().substring(14));
+    String text = FastPath.of(annotated, Hooks.NONE).encode();
+    int withNote = Integer.parseInt(text.lines()
+        .filter(l -> l.startsWith("state created ")).findFirst().orElseThrow().substring(14));
+    String rendered = dev.capsa.json.Json.writePretty(annotated.oci(Status.CREATED, "")) + "\n";
+    assertEquals(bytes(rendered), withNote);
+    assertTrue(withNote > plain);
   }
 
   @Test
@@ -68,9 +106,9 @@ class FastPathTest {
   }
 
   @Test
-  void aDirectoryTheFileCannotHoldKeepsBothInJava() {
+  void aDirectoryTheFileCannotHoldKeepsEverythingInJava() {
     FastPath f = FastPath.of(CREATED.withCgroup(List.of("/sys/fs/cgroup/a\nstart"), true, null),
         Hooks.NONE);
-    assertEquals("capsa-fastpath 1\npid 4242 8675309\n", f.encode());
+    assertEquals("capsa-fastpath 1\npid 4242 8675309\nend\n", f.encode());
   }
 }
