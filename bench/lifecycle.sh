@@ -177,13 +177,16 @@ hf=(hyperfine --shell=none --warmup "$warmup" --runs "$runs" --style basic
 for rt in "${ok[@]}"; do
   hf+=(-n "$rt state" "$(q "${bin[$rt]}") --root $(q "$tmp/root-$rt") state idle")
 done
+# capsa's launcher answers `state` itself; this is what the JVM takes for it, as
+# for any command the launcher hands over (through env(1): ~0.5 ms more).
+hf+=(-n "capsa state-jvm" "env CAPSA_NO_FAST_PATH=1 $(q "$capsa") --root $(q "$tmp/root-capsa") state idle")
 for rt in "${ok[@]}"; do
   hf+=(-n "$rt cycle" "$(q "$cycle") $(q "${bin[$rt]}") $(q "$tmp/root-$rt") $(q "$bundle") $(q "$tmp/pid-$rt") cycle")
 done
 for rt in "${ok[@]}"; do
   hf+=(-n "$rt run" "$(q "${bin[$rt]}") --root $(q "$tmp/root-$rt") run --bundle $(q "$bundle") run")
 done
-say "timing: ${#ok[@]} runtimes x 3 measures, $warmup warmup + $runs runs each"
+say "timing: ${#ok[@]} runtimes x 3 measures (and capsa's state through the JVM), $warmup warmup + $runs runs each"
 start_time=$SECONDS
 "${hf[@]}" </dev/null >&2 || die "hyperfine failed (its output is above)"
 
@@ -247,6 +250,10 @@ for rt in "${names[@]}"; do
       sd[$rt.$what]=$(awk -v s="$(hfget "$rt $what" stddev)" 'BEGIN { printf "%.1f", s * 1000 }')
     fi
   done
+  if [ "$rt" = capsa ]; then
+    med[capsa.state-jvm]=$(awk -v s="$(hfget "capsa state-jvm" median)" 'BEGIN { printf "%.1f", s * 1000 }')
+    sd[capsa.state-jvm]=$(awk -v s="$(hfget "capsa state-jvm" stddev)" 'BEGIN { printf "%.1f", s * 1000 }')
+  fi
   for what in create start state delete run waiting; do
     if [ -n "${skip[$rt]:-}" ]; then
       med[$rt.mem.$what]=-
@@ -299,6 +306,10 @@ for what in cycle run state; do
   printf '%12s%12s\n' "$(ratio "${med[capsa.$what]}" "${med[runc.$what]}")" \
     "$(ratio "${med[capsa.$what]}" "${med[crun.$what]}")"
 done
+printf '%-30s' "state, capsa through the JVM"
+cell "${med[capsa.state-jvm]}" "${sd[capsa.state-jvm]}"
+printf '%14s%14s%12s%12s\n' - - "$(ratio "${med[capsa.state-jvm]}" "${med[runc.state]}")" \
+  "$(ratio "${med[capsa.state-jvm]}" "${med[crun.state]}")"
 echo
 echo "Memory, MiB: median of $memreps; peak RSS of each command (/usr/bin/time %M),"
 echo "and VmRSS of the container's process waiting in created state"

@@ -421,28 +421,30 @@ static int remove_state(const struct command *c, int root, int dir)
 {
 	struct dirent *e;
 	DIR *d;
-	int fd, rc = 0;
+	int fd, err = 0;
 
 	if (unlinkat(dir, "state.json", 0) < 0 && errno != ENOENT)
 		return FALL_BACK;
 	fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
-		rc = -1;
+		err = errno;
+		if (fd >= 0)
+			close(fd);
 	} else {
 		while ((e = readdir(d))) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
-			if (unlinkat(dir, e->d_name, 0) < 0 && errno != ENOENT)
-				rc = -1;
+			if (unlinkat(dir, e->d_name, 0) < 0 && errno != ENOENT && !err)
+				err = errno;
 		}
 		closedir(d);
 	}
-	if (rc == 0 && unlinkat(root, c->id, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	if (rc < 0) {
+	if (!err && unlinkat(root, c->id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		err = errno;
+	if (err) {
 		fprintf(stderr, "capsa: removing the state of container \"%s\" in %s: %s\n",
-			c->id, c->root, strerror(errno));
+			c->id, c->root, strerror(err));
 		return FAILED;
 	}
 	return DONE;
@@ -476,20 +478,32 @@ static int delete_container(const struct command *c, int root, int dir,
 	return remove_state(c, root, dir);
 }
 
+/*
+ * The fastpath file of a container that exists (state.json is there: a
+ * delete removes it first), parsed into f; 0 when any of it is missing, too
+ * long or not as FastPath writes it.
+ */
+static int load_fastpath(int dir, struct fastpath *f)
+{
+	static char text[FASTPATH_MAX];
+	ssize_t n;
+
+	if (faccessat(dir, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	n = read_file(dir, "fastpath", text, sizeof(text));
+	return n > 0 && n < (ssize_t)sizeof(text) - 1 && parse_fastpath(text, (size_t)n, f);
+}
+
 /* Lifecycle.state: no lock, as in Java; the file is replaced whole. */
 static int print_state(int dir)
 {
-	static char text[FASTPATH_MAX];
 	struct fastpath f;
 	const char *p;
 	ssize_t n;
 	size_t left;
 	int status;
 
-	if (faccessat(dir, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-		return FALL_BACK;
-	n = read_file(dir, "fastpath", text, sizeof(text));
-	if (n <= 0 || n == (ssize_t)sizeof(text) - 1 || !parse_fastpath(text, (size_t)n, &f))
+	if (!load_fastpath(dir, &f))
 		return FALL_BACK;
 	status = live_status(dir, &f);
 	if (status < 0 || !f.state[status])
@@ -509,10 +523,8 @@ static int print_state(int dir)
 
 static int fast_path(const struct command *c)
 {
-	static char text[FASTPATH_MAX];
 	struct fastpath f;
 	int root, dir, lock, rc = FALL_BACK;
-	ssize_t n;
 
 	root = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -536,9 +548,7 @@ static int fast_path(const struct command *c)
 		do
 			locked = flock(lock, LOCK_EX);
 		while (locked < 0 && errno == EINTR);
-		if (locked == 0 && faccessat(dir, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (n = read_file(dir, "fastpath", text, sizeof(text))) > 0 &&
-		    n < (ssize_t)sizeof(text) - 1 && parse_fastpath(text, (size_t)n, &f)) {
+		if (locked == 0 && load_fastpath(dir, &f)) {
 			if (!strcmp(c->name, "start"))
 				rc = start_container(c, dir, &f);
 			else
