@@ -94,7 +94,8 @@ static int valid_id(const char *id)
 /*
  * Accepts exactly: [--root DIR] [--log FILE] [--log-format text|json]
  * [--systemd-cgroup] (one or two dashes, value after '=' or as the next word),
- * then "start ID", "delete ID" or "state ID". Returns 0 for anything else.
+ * then "start ID", "delete [--force] ID" or "state ID". Returns 0 for anything
+ * else.
  */
 static int parse_command(int argc, char **argv, struct command *c)
 {
@@ -137,10 +138,20 @@ static int parse_command(int argc, char **argv, struct command *c)
 			return 0;
 		}
 	}
-	if (argc - i != 2)
+	if (i >= argc)
 		return 0;
-	c->name = argv[i];
-	c->id = argv[i + 1];
+	c->name = argv[i++];
+	/*
+	 * delete --force of a stopped container is a delete (podman always
+	 * passes it); of any other, it kills first, which is the JVM's.
+	 */
+	if (!strcmp(c->name, "delete") && i < argc &&
+	    (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force") || !strcmp(argv[i], "-force") ||
+	     !strcmp(argv[i], "--force=true") || !strcmp(argv[i], "-force=true")))
+		i++;
+	if (argc - i != 1)
+		return 0;
+	c->id = argv[i];
 	if (strcmp(c->name, "start") && strcmp(c->name, "delete") && strcmp(c->name, "state"))
 		return 0;
 	return valid_id(c->id) && *c->root;

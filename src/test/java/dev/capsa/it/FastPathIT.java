@@ -154,6 +154,9 @@ class FastPathIT {
     assertNotEquals(0, r.status(), r::toString);
     assertTrue(r.stderr().contains(NO_JVM), "delete of a created container is Java's: " + r);
     assertEquals("created", h.status(id));
+    r = withoutJvm("delete", "--force", id);
+    assertTrue(r.stderr().contains(NO_JVM), "delete --force of a created one kills: Java's: " + r);
+    assertEquals("created", h.status(id));
 
     h.capsa("start", id).ok();
     r = withoutJvm("start", id);
@@ -167,11 +170,12 @@ class FastPathIT {
     h.awaitStatus(id, "stopped");
     r = withoutJvm("--debug", "delete", id);
     assertTrue(r.stderr().contains(NO_JVM), "--debug is the JVM's: " + r);
-    r = withoutJvm("delete", "--force", id);
-    assertTrue(r.stderr().contains(NO_JVM), "delete --force is the JVM's: " + r);
-    r = withoutJvm("delete", "no-such-container");
+    r = withoutJvm("delete", "--force", "no-such-container");
     assertTrue(r.stderr().contains(NO_JVM), "an unknown id is the JVM's: " + r);
-    h.capsa("delete", id).ok();
+    // podman deletes with --force: of a stopped container, that is a delete.
+    r = withoutJvm("delete", "--force", id);
+    assertEquals(0, r.status(), r::toString);
+    assertFalse(Files.exists(stateDir(id)), "state directory " + stateDir(id));
     r = h.capsa("start", id).failed();
     assertTrue(r.stderr().contains("does not exist"), r::toString);
   }
