@@ -197,6 +197,14 @@ final class TerminalBridge {
   }
 
   /**
+   * The most {@link #drain} copies. A pty holds at most a few tens of KiB on its way to the
+   * master (the line discipline's 4 KiB and the flip buffers' 64 KiB); more than that comes
+   * from another process of the container that still writes (one without a pid namespace
+   * outlives the first), and copying it would never end.
+   */
+  private static final long DRAIN_LIMIT = 256 * 1024;
+
+  /**
    * What the process wrote before it exited, all of it: poll(2) and read(2) of a pty first
    * push what the kernel still has on its way to the master's buffer (flush_to_ldisc), so
    * a master that polls without POLLIN holds nothing more.
@@ -204,12 +212,17 @@ final class TerminalBridge {
   private void drain(byte[] buf) {
     int[] fd = {master};
     int[] revents = new int[1];
-    while (Native.poll(fd, revents, 0) > 0 && (revents[0] & Native.POLLIN) != 0) {
+    long left = DRAIN_LIMIT;
+    while (left > 0 && Native.poll(fd, revents, 0) > 0 && (revents[0] & Native.POLLIN) != 0) {
       int n = Native.read(master, buf);
       if (n <= 0) {
         return;
       }
       out(buf, n);
+      left -= n;
+    }
+    if (left <= 0) {
+      Log.debug("pty: still written to after its process exited; stopped copying");
     }
   }
 
