@@ -88,7 +88,7 @@ final class ExecCommand implements Command {
     if (terminal != null) {
       // The process may be gone already (and reaped by the stage): then no pidfd, and the
       // bridge copies what is left until the slave is closed.
-      int pidfd = TerminalBridge.watch(started.pid());
+      int pidfd = TerminalBridge.watchChild(started.pid(), started.stagePid());
       terminal.copyUntilExit(pidfd);
       TerminalBridge.closeQuietly(pidfd);
     }

@@ -4,6 +4,7 @@ import dev.capsa.linux.Errno;
 import dev.capsa.linux.Native;
 import dev.capsa.linux.SyscallException;
 import dev.capsa.log.Log;
+import dev.capsa.runtime.ProcStat;
 
 /**
  * The caller's terminal joined to the container's pty: stdin to the master
@@ -119,6 +120,25 @@ final class TerminalBridge {
       Log.debug("pidfd of " + pid + ": " + e.getMessage());
       return -1;
     }
+  }
+
+  /**
+   * {@link #watch} of a child of {@code parent} that its parent reaps (exec's process,
+   * the stage's child): if it was reaped before pidfd_open, the pid may name another
+   * process by now. Only a process whose parent is still {@code parent}, read after the
+   * pidfd pins it, is ours; otherwise -1.
+   */
+  static int watchChild(int pid, int parent) {
+    int pidfd = watch(pid);
+    if (pidfd >= 0) {
+      ProcStat stat = ProcStat.read(pid);
+      if (stat == null || stat.ppid() != parent) {
+        Log.debug("process " + pid + " is no longer the child of " + parent);
+        closeQuietly(pidfd);
+        return -1;
+      }
+    }
+    return pidfd;
   }
 
   /** Closes {@code fd} unless it is -1; a failure is only logged. */

@@ -34,6 +34,11 @@ public final class Executor {
 
   /** A started exec: the process's pid and, without --detach, a way to wait for it. */
   public record Started(int pid, StageSession session, int ptyMaster, Program program) {
+    /** The stage the process is a child of: it waits for it, and reaps it. */
+    public int stagePid() {
+      return session.stagePid();
+    }
+
     /**
      * Waits for the process; its wait status, or -1 when the stage vanished.
      * A process that failed before its execve is an error (status 255).
