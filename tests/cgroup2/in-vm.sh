@@ -804,11 +804,12 @@ time_note() { echo "  ($1: $((SECONDS - t0))s)"; }
 setup || { echo "in-vm.sh: making the bundle failed"; echo "CGROUP2-RESULT pass=0 fail=1 skip=0"
   exit 1; }
 time_note "bundle copied"
-# The JVM's AOT cache (see bin/capsa) saves most of a start; say whether this
-# JVM takes it. (The first JVM reads the JDK through 9p: the slow one.)
+# The JVM's AOT cache (see native/launcher.c, whose flags these are) saves most
+# of a start; say whether this JVM takes it. (The first JVM reads the JDK
+# through 9p: the slow one.)
 java=$(cat "$top/target/capsa/java")
 if "$java" -XX:AOTCache="$top/target/capsa/capsa.aot" -XX:AOTMode=on -Xlog:aot=off,cds=off \
-    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED \
+    -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData --enable-native-access=ALL-UNNAMED \
     -Dcapsa.home="$top/target/capsa" -cp "$top/target/capsa/capsa.jar" dev.capsa.cli.Main \
     --version >/dev/null 2>&1; then
   echo "note: the AOT cache is used in the VM"
