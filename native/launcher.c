@@ -7,9 +7,10 @@
  *
  *   start ID    of a created container whose start runs no hook: write the
  *               byte its process waits for on exec.fifo, remove the fifo;
- *   delete ID   of a stopped container whose delete runs no hook and stops no
- *               systemd unit: remove its empty cgroup directories, then its
- *               state directory;
+ *   delete [--force] ID
+ *               of a stopped container whose delete runs no hook and stops
+ *               no systemd unit: remove its empty cgroup directories, then
+ *               its state directory;
  *   state ID    print the text Java rendered at create for the live status.
  *
  * Why: a JVM start costs ~30 ms, runc's whole start, delete or state 4-5 ms,
@@ -20,9 +21,10 @@
  * program only derives the status as Container.status does (the process alive
  * with that start time, the freezer, the fifo) and checks what Lifecycle
  * checks (for delete, the cgroup empty), under the container's lock for start
- * and delete, and acts when every condition holds. Anything else, such as another command, a flag
- * it does not know, --debug, a missing or unreadable file, or a failed
- * syscall before the first change, goes to the JVM with the same command line.
+ * and delete, and acts when every condition holds. Anything else, such as
+ * another command, a flag it does not know, --debug, a missing or unreadable
+ * file, or a failed syscall before the first change, goes to the JVM with the
+ * same command line.
  * The JVM checks everything again and words any error. Nothing is printed
  * here, except for a failure after a change that cannot be undone.
  *
@@ -50,7 +52,7 @@
 
 enum { FALL_BACK = -1, DONE = 0, FAILED = 1 };
 
-/* The command line the fast paths accept: runc's globals, then start or delete ID. */
+/* The command line the fast paths accept: runc's globals, then start, delete or state ID. */
 struct command {
 	const char *root;
 	const char *log;
