@@ -117,13 +117,22 @@ public final class Container {
 
   /** Replaces state.json atomically, so a reader never sees half a file. */
   void save(ContainerState state) {
-    Path tmp = dir.resolve(STATE + ".tmp");
+    replace(STATE, state.toJson());
+  }
+
+  /**
+   * Writes {@code name} in the state directory whole (a temporary file, then
+   * rename): the readers that take no lock (state, the launcher) never see
+   * half of it.
+   */
+  private void replace(String name, String text) {
+    Path tmp = dir.resolve(name + ".tmp");
     try {
-      FileIo.write(tmp, state.toJson());
+      FileIo.write(tmp, text);
       try {
-        Files.move(tmp, dir.resolve(STATE), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
       throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
@@ -150,14 +159,8 @@ public final class Container {
 
   /** Keeps what start and delete may do without a JVM (see {@link FastPath}). */
   void saveFastPath(FastPath fastPath) {
-    // Replaced whole, like state.json: `state` reads it without the lock.
-    Path tmp = dir.resolve(FastPath.FILE + ".tmp");
-    try {
-      FileIo.write(tmp, fastPath.encode());
-      Files.move(tmp, dir.resolve(FastPath.FILE), StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new ContainerException("writing the state of container \"" + id + "\": " + e, e);
-    }
+    // Replaced whole, like state.json: the launcher's `state` reads it without the lock.
+    replace(FastPath.FILE, fastPath.encode());
   }
 
   /** Keeps the container's hooks for start and delete. */
