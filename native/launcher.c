@@ -60,9 +60,9 @@ struct command {
 	const char *id;
 };
 
-/* The statuses of a created container, as state JSON names them. */
-static const char *const STATUSES[] = { "created", "running", "paused", "stopped" };
-#define NSTATUSES 4
+/* The statuses of a created container, and their names in state JSON. */
+enum status { CREATED, RUNNING, PAUSED, STOPPED, NSTATUSES };
+static const char *const STATUSES[NSTATUSES] = { "created", "running", "paused", "stopped" };
 
 /* <root>/<id>/fastpath, parsed. */
 struct fastpath {
@@ -339,13 +339,13 @@ static int live_status(int dir, const struct fastpath *f)
 	if (a < 0)
 		return -1;
 	if (a == 0)
-		return 3; /* stopped */
-	fr = f->ncgroups ? frozen(f) : 0;
+		return STOPPED;
+	fr = frozen(f);
 	if (fr)
-		return fr < 0 ? -1 : 2; /* paused */
+		return fr < 0 ? -1 : PAUSED;
 	if (faccessat(dir, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return 0; /* created */
-	return errno == ENOENT ? 1 : -1; /* running */
+		return CREATED;
+	return errno == ENOENT ? RUNNING : -1;
 }
 
 /* Lifecycle.start without hooks. */
@@ -357,7 +357,7 @@ static int start_container(const struct command *c, int dir, const struct fastpa
 	ssize_t n;
 	int fd;
 
-	if (!f->start || live_status(dir, f) != 0)
+	if (!f->start || live_status(dir, f) != CREATED)
 		return FALL_BACK;
 	/*
 	 * No reader (ENXIO): the process is gone. No fifo (ENOENT): it is
@@ -469,7 +469,7 @@ static int delete_container(const struct command *c, int root, int dir,
 {
 	int i;
 
-	if (!f->delete || live_status(dir, f) != 3)
+	if (!f->delete || live_status(dir, f) != STOPPED)
 		return FALL_BACK;
 	/*
 	 * Without a pid namespace the container's other processes outlive its
