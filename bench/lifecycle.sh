@@ -236,6 +236,9 @@ median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) 
 hfget() { # hfget NAME FIELD: seconds
   jq -r --arg n "$1" --arg f "$2" '.results[] | select(.command == $n) | .[$f]' "$tmp/hyperfine.json"
 }
+hfms() { # hfms NAME FIELD: milliseconds, one decimal
+  awk -v s="$(hfget "$1" "$2")" 'BEGIN { printf "%.1f", s * 1000 }'
+}
 ratio() { # ratio A B, or "-" when either is missing
   if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; fi
 }
@@ -246,13 +249,13 @@ for rt in "${names[@]}"; do
       med[$rt.$what]=-
       sd[$rt.$what]=-
     else
-      med[$rt.$what]=$(awk -v s="$(hfget "$rt $what" median)" 'BEGIN { printf "%.1f", s * 1000 }')
-      sd[$rt.$what]=$(awk -v s="$(hfget "$rt $what" stddev)" 'BEGIN { printf "%.1f", s * 1000 }')
+      med[$rt.$what]=$(hfms "$rt $what" median)
+      sd[$rt.$what]=$(hfms "$rt $what" stddev)
     fi
   done
   if [ "$rt" = capsa ]; then
-    med[capsa.state-jvm]=$(awk -v s="$(hfget "capsa state-jvm" median)" 'BEGIN { printf "%.1f", s * 1000 }')
-    sd[capsa.state-jvm]=$(awk -v s="$(hfget "capsa state-jvm" stddev)" 'BEGIN { printf "%.1f", s * 1000 }')
+    med[capsa.state-jvm]=$(hfms "capsa state-jvm" median)
+    sd[capsa.state-jvm]=$(hfms "capsa state-jvm" stddev)
   fi
   for what in create start state delete run waiting; do
     if [ -n "${skip[$rt]:-}" ]; then
