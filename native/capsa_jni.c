@@ -335,8 +335,21 @@ JNIEXPORT jint JNICALL Java_dev_capsa_linux_Native_pidfdOpen(JNIEnv *env, jclass
 
 	(void)cls;
 	fd = pidfd_open(pid, 0);
-	if (fd < 0)
-		return throw_errno(env, "pidfd_open", NULL, errno);
+	if (fd < 0) {
+		int err = errno;
+
+		/*
+		 * A process being reaped can still be found by its number while no
+		 * task stands behind it any more; pidfd_open then fails with EINVAL
+		 * (pidfd_prepare: !pid_has_task) instead of ESRCH. For a positive
+		 * pid both mean the process is gone, and every caller handles ESRCH
+		 * as that. Found by kill --all, which signals the container process
+		 * once in its cgroup and once through its pidfd.
+		 */
+		if (err == EINVAL && pid > 0)
+			err = ESRCH;
+		return throw_errno(env, "pidfd_open", NULL, err);
+	}
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		int err = errno;
 
